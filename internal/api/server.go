@@ -1,0 +1,281 @@
+// Package api is the Baidu-compatible HTTP surface: the OAuth token endpoint,
+// the faceprint solution RPCs, the component REST APIs, signed media and the
+// admin API.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/faceprint/faceprint/internal/admin"
+	"github.com/faceprint/faceprint/internal/auth"
+	"github.com/faceprint/faceprint/internal/blob"
+	"github.com/faceprint/faceprint/internal/store"
+	"github.com/faceprint/faceprint/internal/verify"
+)
+
+type ctxKey int
+
+const (
+	ctxLogID ctxKey = iota
+	ctxApp
+)
+
+// LogID returns the request's log id (set by the middleware; 0 outside it).
+func LogID(r *http.Request) uint64 {
+	v, _ := r.Context().Value(ctxLogID).(uint64)
+	return v
+}
+
+// AppFrom returns the authenticated app of a REST/RPC request.
+func AppFrom(ctx context.Context) *auth.App {
+	a, _ := ctx.Value(ctxApp).(*auth.App)
+	return a
+}
+
+// Server serves the API.
+type Server struct {
+	Auth    *auth.Service
+	Verify  *verify.Service
+	Store   store.Store
+	Blobs   blob.Store
+	Signer  blob.Signer
+	Engines Engines
+	Admin   *admin.Service
+	Log     *slog.Logger
+	Clock   func() time.Time
+
+	// MaxBodyBytes bounds every request body (images arrive base64 in JSON).
+	MaxBodyBytes int64
+	// DefaultQPS is the per-app request limit when the app sets none.
+	DefaultQPS int
+	// MediaTTL is how long signed media URLs stay valid.
+	MediaTTL time.Duration
+	// AdminTokenHash protects /admin/api (auth.Hash of the token); empty disables the admin API.
+	AdminTokenHash string
+	// Ready reports engine availability for /readyz.
+	Ready func() map[string]string
+
+	limMu    sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+func (s *Server) now() time.Time { return s.Clock() }
+
+// NewLogID draws a random positive 53-bit id (safe as a JSON number in JS clients).
+func NewLogID() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:])&(1<<53-1) | 1<<50
+}
+
+// Handler returns the API's routes with the common middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return s.Middleware(mux)
+}
+
+// Register adds every API route to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("/oauth/2.0/token", s.handleToken)
+	s.registerRPC(mux)
+	s.registerFaceRoutes(mux)
+	s.registerIDCardRoutes(mux)
+	s.registerLivenessRoutes(mux)
+	mux.HandleFunc("GET /media/{key...}", s.handleMedia)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	s.registerAdmin(mux)
+}
+
+// Middleware assigns a log id, recovers panics, and logs one line per request (no PII: path and status only).
+func (s *Server) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := NewLogID()
+		r = r.WithContext(context.WithValue(r.Context(), ctxLogID, id))
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				s.Log.Error("panic", "log_id", id, "path", r.URL.Path, "panic", p)
+				if !sw.wrote {
+					WriteRestError(sw, r, CodeInternal, "")
+				}
+			}
+			if s.Log.Enabled(r.Context(), slog.LevelDebug) || sw.status >= 500 {
+				s.Log.Log(r.Context(), slog.LevelDebug, "request", "log_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(c int) {
+	w.status, w.wrote = c, true
+	w.ResponseWriter.WriteHeader(c)
+}
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// accessToken reads access_token from the query (first value, cut at a second '?') or the JSON body.
+func accessToken(r *http.Request, body Body) string {
+	if t := r.URL.Query().Get("access_token"); t != "" {
+		return auth.CleanToken(t)
+	}
+	if t, ok, err := body.String("access_token"); ok && err == nil {
+		return auth.CleanToken(t)
+	}
+	return ""
+}
+
+// authenticate checks the token and the app's QPS; on failure it writes the REST error and returns nil.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body Body) *auth.App {
+	tok := accessToken(r, body)
+	app, err := s.Auth.Authenticate(r.Context(), tok)
+	switch {
+	case errors.Is(err, auth.ErrTokenMissing):
+		WriteRestError(w, r, CodeInvalidToken, "")
+		return nil
+	case errors.Is(err, auth.ErrTokenExpired):
+		WriteRestError(w, r, CodeTokenExpired, "")
+		return nil
+	case errors.Is(err, auth.ErrTokenInvalid):
+		WriteRestError(w, r, CodeTokenInvalid, "")
+		return nil
+	case err != nil:
+		s.Log.Error("authenticate", "log_id", LogID(r), "err", err)
+		WriteRestError(w, r, CodeUnavailable, "")
+		return nil
+	}
+	if !s.allow(app) {
+		WriteRestError(w, r, CodeQPSLimit, "")
+		return nil
+	}
+	return app
+}
+
+// allow applies the per-app QPS limit (a token bucket per replica; with N
+// replicas behind a balancer the effective limit is N× — documented in the README).
+func (s *Server) allow(a *auth.App) bool {
+	q := a.QPS
+	if q <= 0 {
+		q = s.DefaultQPS
+	}
+	if q <= 0 {
+		return true
+	}
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	if s.limiters == nil {
+		s.limiters = map[string]*rate.Limiter{}
+	}
+	l, ok := s.limiters[a.ID]
+	if !ok || int(l.Limit()) != q {
+		l = rate.NewLimiter(rate.Limit(q), q)
+		s.limiters[a.ID] = l
+	}
+	return l.Allow()
+}
+
+// RESTHandler handles an authenticated REST call with its sniffed body.
+type RESTHandler func(w http.ResponseWriter, r *http.Request, app *auth.App, body Body)
+
+// handleREST registers an authenticated /rest/2.0 endpoint: body limit and
+// sniffing, access_token check (errors 100/110/111), per-app QPS limit (18).
+func (s *Server) handleREST(mux *http.ServeMux, pattern string, h RESTHandler) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		body, err := ReadBody(r, s.MaxBodyBytes)
+		if errors.Is(err, ErrBodyTooLarge) {
+			WriteRestError(w, r, CodeImageSize, "request body too large")
+			return
+		}
+		if err != nil {
+			// Authenticate from the query alone so a bad body still reports token errors first.
+			if s.authenticate(w, r, Body{}) == nil {
+				return
+			}
+			WriteRestError(w, r, CodeInvalidParam, "invalid param: body is not JSON or a form")
+			return
+		}
+		app := s.authenticate(w, r, body)
+		if app == nil {
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxApp, app))
+		h(w, r, app, body)
+	})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"status": "ok"}
+	status := 200
+	if err := s.Store.Ping(r.Context()); err != nil {
+		out["status"], out["store"] = "unavailable", "unreachable"
+		status = 503
+	} else {
+		out["store"] = "ok"
+	}
+	if s.Ready != nil {
+		out["engines"] = s.Ready()
+	}
+	writeJSON(w, status, out)
+}
+
+// MediaURL returns the signed URL path of a blob ("/media/<key>?e=&s=").
+func (s *Server) MediaURL(r *http.Request, key string) string {
+	return externalBase(r) + "/media/" + key + "?" + s.Signer.Sign(key, s.now().Add(s.MediaTTL))
+}
+
+// externalBase is the scheme://host the client used (the Host header; X-Forwarded-Proto only from a trusted proxy is honoured by the app's proxy wrapper).
+func externalBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	q := r.URL.Query()
+	if !blob.ValidKey(key) || !s.Signer.Verify(key, q.Get("e"), q.Get("s"), s.now()) {
+		http.Error(w, "forbidden: invalid or expired signature", http.StatusForbidden)
+		return
+	}
+	b, err := s.Blobs.Get(r.Context(), key)
+	if errors.Is(err, blob.ErrNotFound) {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	ct := http.DetectContentType(b)
+	if strings.HasSuffix(key, ".video") && !strings.HasPrefix(ct, "video/") {
+		ct = "video/mp4"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,224 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/admin"
+	"github.com/faceprint/faceprint/internal/api"
+	"github.com/faceprint/faceprint/internal/auth"
+	"github.com/faceprint/faceprint/internal/blob"
+	"github.com/faceprint/faceprint/internal/config"
+	"github.com/faceprint/faceprint/internal/store"
+	"github.com/faceprint/faceprint/internal/verify"
+)
+
+// App is a built faceprint server.
+type App struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.SQL
+	Blobs  blob.Store
+	Auth   *auth.Service
+	Verify *verify.Service
+	Admin  *admin.Service
+	API    *api.Server
+
+	engines *Engines
+	handler http.Handler
+	clock   func() time.Time
+}
+
+// Options tune New for tests and embedding.
+type Options struct {
+	Clock     func() time.Time // default time.Now
+	Log       *slog.Logger     // default JSON to stderr at the configured level
+	NoEngines bool             // skip loading models (API-only tests)
+	Engines   *Engines         // share already loaded engines (tests start many servers)
+}
+
+// New builds everything from cfg. Missing models are not an error: the
+// affected endpoints answer "unavailable" and /readyz says why.
+func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Log == nil {
+		o.Log = NewLogger(os.Stderr, cfg.LogLevel)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DB, cfg.SQLitePath())
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock}
+	fail := func(err error) (*App, error) { a.Close(); return nil, err }
+
+	if a.Blobs, err = blob.NewLocal(cfg.BlobDir); err != nil {
+		return fail(err)
+	}
+	signKey, err := secretFromConfigOrFile(cfg.SigningKey, filepath.Join(cfg.DataDir, "signing.key"))
+	if err != nil {
+		return fail(err)
+	}
+	adminTok, err := secretFromConfigOrFile(cfg.AdminToken, filepath.Join(cfg.DataDir, "admin.token"))
+	if err != nil {
+		return fail(err)
+	}
+	switch {
+	case o.Engines != nil:
+		a.engines = o.Engines
+	case o.NoEngines:
+		a.engines = &Engines{status: map[string]string{"face": "disabled", "idcard": "disabled", "liveness": "disabled"}}
+	default:
+		a.engines = OpenEngines(EngineConfig{ModelsDir: cfg.ModelsDir, Log: o.Log, Workers: cfg.InferWorkers, QueueWait: cfg.InferQueueWait})
+	}
+	a.Auth = &auth.Service{Store: st, Clock: o.Clock}
+	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log}
+	a.engines.attach(a.Verify, st)
+	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock}
+	a.API = &api.Server{
+		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: []byte(signKey)},
+		Engines: a.engines.API, Admin: a.Admin, Log: o.Log, Clock: o.Clock,
+		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
+		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status,
+	}
+	mux := http.NewServeMux()
+	a.API.Register(mux)
+	if err := mountH5(mux, a, []byte(signKey)); err != nil {
+		return fail(err)
+	}
+	a.handler = a.API.Middleware(securityHeaders(mux))
+	return a, nil
+}
+
+// Handler is the whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close releases the store and the engines (C memory).
+func (a *App) Close() error {
+	var errs []error
+	if a.engines != nil && a.engines.owned {
+		errs = append(errs, a.engines.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves until ctx is done, then shuts down gracefully. ready is called with the bound address.
+func (a *App) Run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	go a.purgeLoop(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		if a.Config.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, a.Config.TLSCert, a.Config.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace)
+	defer cancel()
+	a.Log.Info("shutting down", "grace", a.Config.ShutdownGrace.String())
+	return srv.Shutdown(sctx)
+}
+
+// purgeLoop deletes personal data after retention and expired short-lived rows.
+func (a *App) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(a.Config.PurgeInterval)
+	defer t.Stop()
+	for {
+		n, err := a.Verify.PurgeExpired(ctx, 500)
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("purge", "err", err)
+		} else if n > 0 {
+			a.Log.Info("purged sessions", "count", n)
+		}
+		now := a.clock()
+		_, _ = a.Store.DeleteExpiredKV(ctx, now)
+		_, _ = a.Store.DeleteExpiredAccessTokens(ctx, now)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// secretFromConfigOrFile uses the configured value, else reads or creates a random one in file.
+func secretFromConfigOrFile(v, file string) (string, error) {
+	if v != "" {
+		return v, nil
+	}
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(buf)
+	if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", file, err)
+	}
+	return s, nil
+}
+
+// ReadAdminToken returns the admin token of a data dir (for the CLI).
+func ReadAdminToken(dataDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
+	return strings.TrimSpace(string(b)), err
+}
+
+// NewLogger makes the structured JSON logger.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// securityHeaders adds the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}

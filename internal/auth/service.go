@@ -1,0 +1,267 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/store"
+)
+
+// TokenTTL is the access token lifetime Baidu documents (30 days).
+const TokenTTL = 30 * 24 * time.Hour
+
+// Scope is what the official SDKs look for; without brain_all_scope they
+// switch to BCE signing and stop sending access_token (wire-reference §5).
+const Scope = "public brain_all_scope vis-faceverify_faceverify_h5-face-liveness vis-faceverify_FACE_V3 vis-ocr_ocr faceprint"
+
+// Errors the OAuth and API layers map to Baidu codes.
+var (
+	ErrUnknownClient = errors.New("unknown client id")
+	ErrBadSecret     = errors.New("client authentication failed")
+	ErrTokenInvalid  = errors.New("access token invalid or no longer valid")
+	ErrTokenExpired  = errors.New("access token expired")
+	ErrTokenMissing  = errors.New("access token missing or malformed")
+)
+
+// Service manages apps and access tokens.
+type Service struct {
+	Store store.Store
+	Clock func() time.Time
+
+	// Verified tokens are cached briefly so hot API paths skip the database.
+	// Revocation through this process clears the cache at once; other replicas
+	// notice within cacheTTL.
+	mu    sync.Mutex
+	cache map[string]cachedToken
+}
+
+type cachedToken struct {
+	app     App
+	expires time.Time
+	until   time.Time
+}
+
+const cacheTTL = 5 * time.Second
+
+// Issued is a new access token in Baidu's response shape.
+type Issued struct {
+	AccessToken   string `json:"access_token"`
+	RefreshToken  string `json:"refresh_token"`
+	ExpiresIn     int64  `json:"expires_in"`
+	Scope         string `json:"scope"`
+	SessionKey    string `json:"session_key"`
+	SessionSecret string `json:"session_secret"`
+}
+
+// NewApp is a created app with its secret, shown once.
+type NewApp struct {
+	App       App    `json:"-"`
+	AppID     string `json:"app_id"`
+	APIKey    string `json:"api_key"`
+	SecretKey string `json:"secret_key"`
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// RandomString returns n characters from alphabet drawn with crypto/rand.
+func RandomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range b {
+		v, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic("crypto/rand failed: " + err.Error())
+		}
+		b[i] = alphabet[v.Int64()]
+	}
+	return string(b)
+}
+
+// RandomToken returns an unguessable alphanumeric token of n characters (n=24 → 142 bits).
+func RandomToken(n int) string { return RandomString(n, alnum) }
+
+// RandomDigits returns n random decimal digits, the first non-zero.
+func RandomDigits(n int) string {
+	return RandomString(1, "123456789") + RandomString(n-1, "0123456789")
+}
+
+// Hash is the stored form of a secret or token. The inputs carry ≥128 bits of
+// entropy, so a fast hash is enough and keeps OAuth and API auth cheap.
+func Hash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+func (s *Service) now() time.Time { return s.Clock() }
+
+// CreateApp creates an app with a fresh API Key and Secret Key.
+func (s *Service) CreateApp(ctx context.Context, name string) (NewApp, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 128 {
+		return NewApp{}, errors.New("app name must be 1–128 bytes")
+	}
+	now := s.now()
+	for range 5 {
+		secret := RandomToken(32)
+		a := App{ID: RandomDigits(8), Name: name, APIKey: RandomToken(24), SecretHash: Hash(secret), Generation: 1, CreatedAt: now, UpdatedAt: now}
+		err := s.Store.CreateApp(ctx, &a)
+		if errors.Is(err, store.ErrConflict) {
+			continue // id collision: draw again
+		}
+		if err != nil {
+			return NewApp{}, err
+		}
+		return NewApp{App: a, AppID: a.ID, APIKey: a.APIKey, SecretKey: secret}, nil
+	}
+	return NewApp{}, errors.New("create app: could not draw a unique id")
+}
+
+// RotateSecret issues a new Secret Key and revokes every access token of the app.
+func (s *Service) RotateSecret(ctx context.Context, appID string) (NewApp, error) {
+	a, err := s.Store.GetApp(ctx, appID)
+	if err != nil {
+		return NewApp{}, err
+	}
+	secret := RandomToken(32)
+	a.SecretHash, a.Generation, a.UpdatedAt = Hash(secret), a.Generation+1, s.now()
+	if err := s.Store.UpdateApp(ctx, a); err != nil {
+		return NewApp{}, err
+	}
+	s.forgetApp(a.ID)
+	return NewApp{App: *a, AppID: a.ID, APIKey: a.APIKey, SecretKey: secret}, nil
+}
+
+// SetDisabled disables (revoking its tokens) or re-enables an app.
+func (s *Service) SetDisabled(ctx context.Context, appID string, disabled bool) (*App, error) {
+	a, err := s.Store.GetApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	a.Disabled, a.UpdatedAt = disabled, s.now()
+	if disabled {
+		a.Generation++
+	}
+	if err := s.Store.UpdateApp(ctx, a); err != nil {
+		return nil, err
+	}
+	s.forgetApp(a.ID)
+	return a, nil
+}
+
+// IssueToken implements the client_credentials grant.
+func (s *Service) IssueToken(ctx context.Context, apiKey, secretKey string) (Issued, error) {
+	a, err := s.Store.GetAppByAPIKey(ctx, apiKey)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Disabled) {
+		return Issued{}, ErrUnknownClient
+	}
+	if err != nil {
+		return Issued{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(Hash(secretKey)), []byte(a.SecretHash)) != 1 {
+		return Issued{}, ErrBadSecret
+	}
+	now := s.now()
+	ttl := int64(TokenTTL / time.Second)
+	// Baidu's shape: 24.<32 hex>.<expires_in>.<issued unix>.282335-<AppID>.
+	tok := fmt.Sprintf("24.%s.%d.%d.282335-%s", randomHex(16), ttl, now.Unix(), a.ID)
+	refresh := fmt.Sprintf("25.%s.315360000.%d.282335-%s", randomHex(16), now.Unix(), a.ID)
+	if err := s.Store.PutAccessToken(ctx, store.AccessToken{Hash: Hash(tok), AppID: a.ID, Generation: a.Generation, ExpiresAt: now.Add(TokenTTL), CreatedAt: now}); err != nil {
+		return Issued{}, err
+	}
+	return Issued{AccessToken: tok, RefreshToken: refresh, ExpiresIn: ttl, Scope: Scope, SessionKey: randomHex(32), SessionSecret: randomHex(16)}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// CleanToken strips what the node SDK appends after a second '?' (wire-reference §5.1).
+func CleanToken(tok string) string {
+	if i := strings.IndexByte(tok, '?'); i >= 0 {
+		tok = tok[:i]
+	}
+	return strings.TrimSpace(tok)
+}
+
+// Authenticate resolves an access token to its app.
+func (s *Service) Authenticate(ctx context.Context, token string) (*App, error) {
+	token = CleanToken(token)
+	if token == "" || len(token) > 256 {
+		return nil, ErrTokenMissing
+	}
+	h := Hash(token)
+	now := s.now()
+	s.mu.Lock()
+	if c, ok := s.cache[h]; ok && now.Before(c.until) {
+		s.mu.Unlock()
+		if now.After(c.expires) {
+			return nil, ErrTokenExpired
+		}
+		a := c.app
+		return &a, nil
+	}
+	s.mu.Unlock()
+	t, err := s.Store.GetAccessToken(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrTokenInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.After(t.ExpiresAt) {
+		return nil, ErrTokenExpired
+	}
+	a, err := s.Store.GetApp(ctx, t.AppID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrTokenInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Disabled || a.Generation != t.Generation {
+		return nil, ErrTokenInvalid
+	}
+	s.mu.Lock()
+	if s.cache == nil || len(s.cache) > 100000 {
+		s.cache = map[string]cachedToken{}
+	}
+	s.cache[h] = cachedToken{app: *a, expires: t.ExpiresAt, until: now.Add(cacheTTL)}
+	s.mu.Unlock()
+	return a, nil
+}
+
+func (s *Service) forgetApp(appID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, c := range s.cache {
+		if c.app.ID == appID {
+			delete(s.cache, k)
+		}
+	}
+}
+
+// ParseAppIDFromToken reads the AppID suffix of a token (for logs only; never trusted).
+func ParseAppIDFromToken(tok string) string {
+	i := strings.LastIndex(tok, "-")
+	if i < 0 {
+		return ""
+	}
+	if _, err := strconv.Atoi(tok[i+1:]); err != nil {
+		return ""
+	}
+	return tok[i+1:]
+}

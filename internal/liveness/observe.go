@@ -1,0 +1,188 @@
+package liveness
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"sync"
+
+	"github.com/faceprint/faceprint/internal/vision/face"
+)
+
+// obs is what one frame showed.
+type obs struct {
+	At       int64
+	Img      *image.NRGBA
+	Faces    int       // faces large enough to count (see countFaces)
+	HasFace  bool      // Face is valid
+	Face     face.Face // the largest face
+	HasEmb   bool
+	Emb      face.Embedding
+	EAR      float64    // mean eye aspect ratio of both eyes
+	EyeOpen  float64    // mean fr_eye open probability of both eyes
+	Chroma   [3]float64 // mean R, G, B of the inner face, 0…255
+	Thumb    []float64  // normalised 32×24 grey thumbnail of the whole frame
+	FaceSize float64    // box width / frame width
+	Shape    []face.Point
+}
+
+const thumbW, thumbH = 32, 24
+
+// observe runs the face pipeline on every frame, at most e.workers at a
+// time, and embeds every embedStride-th frame with a face.
+func (e *Engine) observe(ctx context.Context, frames []DecodedFrame) ([]obs, error) {
+	out := make([]obs, len(frames))
+	sem := make(chan struct{}, max(e.opts.Workers, 1))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for i := range frames {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o, err := e.observeOne(ctx, frames[i], i%e.opts.EmbedStride == 0)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				return
+			}
+			out[i] = o
+		}(i)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+func (e *Engine) observeOne(ctx context.Context, f DecodedFrame, embed bool) (obs, error) {
+	o := obs{At: f.AtMillis, Img: f.Image, Thumb: thumbnail(f.Image)}
+	faces, err := e.face.Detect(ctx, f.Image, face.DetectOptions{
+		MaxFaces: 3, Landmarks: true, Pose: true, Eyes: true, Liveness: true, Quality: true,
+	})
+	if err != nil {
+		return o, fmt.Errorf("liveness: detect: %w", err)
+	}
+	big, ok := face.Largest(faces)
+	if !ok {
+		return o, nil
+	}
+	o.HasFace, o.Face = true, big
+	for _, g := range faces {
+		// A second face counts when it is at least 40 % as wide as the
+		// largest: small faces in posters or on a badge in the background do not.
+		if g.Box.Width >= 0.4*big.Box.Width {
+			o.Faces++
+		}
+	}
+	o.EAR = (big.Eyes.LeftEAR + big.Eyes.RightEAR) / 2
+	o.EyeOpen = (big.Eyes.LeftOpen + big.Eyes.RightOpen) / 2
+	o.FaceSize = big.Box.Width / float64(f.Image.Bounds().Dx())
+	o.Chroma = innerFaceColour(f.Image, big)
+	o.Shape = big.Landmarks[:]
+	if embed {
+		emb, err := e.face.Embed(ctx, f.Image, big)
+		if err != nil {
+			return o, fmt.Errorf("liveness: embed: %w", err)
+		}
+		o.HasEmb, o.Emb = true, emb
+	}
+	return o, nil
+}
+
+// thumbnail is a mean/std-normalised grey 32×24 thumbnail; normalising makes
+// it insensitive to flashes and auto-exposure, so frame differences measure
+// content change.
+func thumbnail(img *image.NRGBA) []float64 {
+	b := img.Bounds()
+	t := make([]float64, thumbW*thumbH)
+	cnt := make([]float64, thumbW*thumbH)
+	step := max(1, min(b.Dx(), b.Dy())/96) // sample a sparse grid: enough for 32×24
+	for y := b.Min.Y; y < b.Max.Y; y += step {
+		ty := (y - b.Min.Y) * thumbH / b.Dy()
+		row := img.Pix[(y-b.Min.Y)*img.Stride:]
+		for x := b.Min.X; x < b.Max.X; x += step {
+			tx := (x - b.Min.X) * thumbW / b.Dx()
+			p := row[4*(x-b.Min.X):]
+			g := 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+			t[ty*thumbW+tx] += g
+			cnt[ty*thumbW+tx]++
+		}
+	}
+	var mean float64
+	for i := range t {
+		if cnt[i] > 0 {
+			t[i] /= cnt[i]
+		}
+		mean += t[i]
+	}
+	mean /= float64(len(t))
+	var sd float64
+	for i := range t {
+		t[i] -= mean
+		sd += t[i] * t[i]
+	}
+	sd = math.Sqrt(sd / float64(len(t)))
+	if sd < 1 {
+		sd = 1
+	}
+	for i := range t {
+		t[i] /= sd
+	}
+	return t
+}
+
+// thumbDiff is the mean absolute difference of two thumbnails.
+func thumbDiff(a, b []float64) float64 {
+	if len(a) != len(b) || len(a) == 0 {
+		return math.Inf(1)
+	}
+	var s float64
+	for i := range a {
+		s += math.Abs(a[i] - b[i])
+	}
+	return s / float64(len(a))
+}
+
+// innerFaceColour is the mean colour of the cheeks-and-nose area (between the
+// eyes and the mouth, inside the jaw line), where a screen flash reflects most.
+func innerFaceColour(img *image.NRGBA, f face.Face) [3]float64 {
+	var r image.Rectangle
+	if f.HasLandmarks {
+		l := f.Landmarks
+		x0, x1 := l[2].X, l[14].X
+		y0 := (l[37].Y + l[44].Y) / 2
+		y1 := l[51].Y
+		// shrink horizontally to stay on skin
+		dx := (x1 - x0) * 0.12
+		r = image.Rect(int(x0+dx), int(y0+(y1-y0)*0.3), int(x1-dx), int(y1))
+	} else {
+		bx := f.Box
+		r = image.Rect(int(bx.Left+bx.Width*0.25), int(bx.Top+bx.Height*0.4), int(bx.Left+bx.Width*0.75), int(bx.Top+bx.Height*0.75))
+	}
+	r = r.Intersect(img.Bounds())
+	var s [3]float64
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		p := img.Pix[img.PixOffset(r.Min.X, y):]
+		for x := 0; x < r.Dx(); x++ {
+			s[0] += float64(p[4*x])
+			s[1] += float64(p[4*x+1])
+			s[2] += float64(p[4*x+2])
+			n++
+		}
+	}
+	if n > 0 {
+		for i := range s {
+			s[i] /= float64(n)
+		}
+	}
+	return s
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// schema is applied idempotently at open. {{BLOB}} and {{ID}} differ per dialect.
+const schema = `
+CREATE TABLE IF NOT EXISTS apps (
+	id TEXT PRIMARY KEY, name TEXT NOT NULL, api_key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL,
+	generation INTEGER NOT NULL, disabled INTEGER NOT NULL, qps INTEGER NOT NULL,
+	created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS access_tokens (
+	hash TEXT PRIMARY KEY, app_id TEXT NOT NULL, generation INTEGER NOT NULL,
+	expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS access_tokens_expiry ON access_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS plans (
+	id TEXT NOT NULL, version INTEGER NOT NULL, app_id TEXT NOT NULL, name TEXT NOT NULL,
+	disabled INTEGER NOT NULL, options TEXT NOT NULL, created_at BIGINT NOT NULL,
+	PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS sessions (
+	id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, app_id TEXT NOT NULL, plan_id TEXT NOT NULL,
+	plan_version INTEGER NOT NULL, state TEXT NOT NULL, rev INTEGER NOT NULL,
+	created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,
+	result_until BIGINT NOT NULL, purged INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_purge ON sessions (purged, result_until);
+CREATE INDEX IF NOT EXISTS sessions_app ON sessions (app_id, created_at);
+CREATE TABLE IF NOT EXISTS session_stats (
+	session_id TEXT NOT NULL, api TEXT NOT NULL, error_code INTEGER NOT NULL, count INTEGER NOT NULL,
+	PRIMARY KEY (session_id, api, error_code));
+CREATE TABLE IF NOT EXISTS registry (
+	key TEXT PRIMARY KEY, app_id TEXT NOT NULL, id_number TEXT NOT NULL, name TEXT NOT NULL,
+	photo {{BLOB}} NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS registry_app ON registry (app_id, created_at);
+CREATE TABLE IF NOT EXISTS kv (
+	ns TEXT NOT NULL, key TEXT NOT NULL, value {{BLOB}} NOT NULL, expires_at BIGINT NOT NULL,
+	PRIMARY KEY (ns, key));
+CREATE TABLE IF NOT EXISTS audit (
+	id {{ID}}, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+	target TEXT NOT NULL, detail TEXT NOT NULL);
+`
+
+func (s *SQL) migrate(ctx context.Context) error {
+	ddl := schema
+	if s.d == postgres {
+		ddl = strings.NewReplacer("{{BLOB}}", "BYTEA", "{{ID}}", "BIGSERIAL PRIMARY KEY").Replace(ddl)
+	} else {
+		ddl = strings.NewReplacer("{{BLOB}}", "BLOB", "{{ID}}", "INTEGER PRIMARY KEY AUTOINCREMENT").Replace(ddl)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if s.d == postgres {
+		// Serialise replicas that start at the same time.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(4242)"); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	for _, stmt := range strings.Split(ddl, ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: %w (in %.60q)", err, strings.TrimSpace(stmt))
+		}
+	}
+	return wrap("migrate", tx.Commit())
+}

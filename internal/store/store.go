@@ -1,0 +1,132 @@
+// Package store persists apps, tokens, plans, verify sessions, stats, the
+// local registry and short-lived keys, on SQLite (embedded default) or
+// PostgreSQL, with one schema and one behaviour (a shared contract test suite).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/plan"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict: the record changed or already exists")
+)
+
+// App is one API client (an application with API Key / Secret Key).
+type App struct {
+	ID         string    `json:"app_id"`
+	Name       string    `json:"name"`
+	APIKey     string    `json:"api_key"`
+	SecretHash string    `json:"-"`
+	Generation int       `json:"generation"` // bumped on rotate-secret/disable: older access tokens stop working
+	Disabled   bool      `json:"disabled"`
+	QPS        int       `json:"qps"` // per-app request limit per second (0 = server default)
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// AccessToken is an issued OAuth access token; only its hash is stored.
+type AccessToken struct {
+	Hash       string
+	AppID      string
+	Generation int // the app's generation when issued: rotate/disable bumps it and revokes the token
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+}
+
+// SessionRecord is a verify session as stored. Data is the verify package's
+// JSON; the columns beside it are what queries and the purge job need.
+type SessionRecord struct {
+	ID          string
+	TokenHash   string
+	AppID       string
+	PlanID      string
+	PlanVersion int
+	State       string
+	Rev         int // optimistic concurrency: UpdateSession succeeds only on the stored Rev
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // the verify token's expiry (2 h)
+	FinishedAt  time.Time // zero until final
+	ResultUntil time.Time // results queryable until then; purge after
+	Purged      bool
+	Data        []byte
+}
+
+// Stat is one result/stat row: how often an API answered an error code.
+type Stat struct {
+	API       string
+	ErrorCode int
+	Count     int
+}
+
+// RegistryEntry is one enrolled person of the local registry authority.
+type RegistryEntry struct {
+	AppID     string
+	IDNumber  string
+	Name      string
+	Photo     []byte // JPEG
+	CreatedAt time.Time
+}
+
+// AuditEntry records an administrative action (never personal data).
+type AuditEntry struct {
+	At     time.Time
+	Actor  string
+	Action string
+	Target string
+	Detail string
+}
+
+// Store is the persistence interface. Implementations are safe for concurrent use.
+type Store interface {
+	CreateApp(ctx context.Context, a *App) error
+	GetApp(ctx context.Context, id string) (*App, error)
+	GetAppByAPIKey(ctx context.Context, apiKey string) (*App, error)
+	ListApps(ctx context.Context) ([]App, error)
+	UpdateApp(ctx context.Context, a *App) error
+
+	PutAccessToken(ctx context.Context, t AccessToken) error
+	GetAccessToken(ctx context.Context, hash string) (AccessToken, error)
+	DeleteExpiredAccessTokens(ctx context.Context, now time.Time) (int64, error)
+
+	// CreatePlan stores a plan version (p.Version must be the next one; ErrConflict otherwise).
+	CreatePlan(ctx context.Context, p *plan.Plan) error
+	GetPlan(ctx context.Context, id string) (*plan.Plan, error) // latest version
+	GetPlanVersion(ctx context.Context, id string, version int) (*plan.Plan, error)
+	ListPlans(ctx context.Context, appID string) ([]plan.Plan, error)
+
+	CreateSession(ctx context.Context, s *SessionRecord) error
+	GetSession(ctx context.Context, id string) (*SessionRecord, error)
+	GetSessionByToken(ctx context.Context, tokenHash string) (*SessionRecord, error)
+	// UpdateSession writes s if the stored Rev equals s.Rev, then increments s.Rev.
+	UpdateSession(ctx context.Context, s *SessionRecord) error
+	// SessionsToPurge lists sessions whose result window ended before now and that still hold personal data.
+	SessionsToPurge(ctx context.Context, now time.Time, limit int) ([]string, error)
+	ListSessions(ctx context.Context, appID string, limit int) ([]SessionRecord, error)
+
+	AddStat(ctx context.Context, sessionID, api string, errorCode int) error
+	Stats(ctx context.Context, sessionID string) ([]Stat, error)
+
+	PutRegistryEntry(ctx context.Context, e RegistryEntry) error
+	GetRegistryEntry(ctx context.Context, appID, idNumber string) (RegistryEntry, error)
+	DeleteRegistryEntry(ctx context.Context, appID, idNumber string) error
+	ListRegistryEntries(ctx context.Context, appID string, limit int) ([]RegistryEntry, error)
+
+	// PutKV stores a short-lived value; it fails with ErrConflict when the key exists and has not expired.
+	PutKV(ctx context.Context, ns, key string, value []byte, expires time.Time) error
+	// TakeKV returns and deletes a value atomically (single-use), ErrNotFound when missing or expired.
+	TakeKV(ctx context.Context, ns, key string, now time.Time) ([]byte, error)
+	GetKV(ctx context.Context, ns, key string, now time.Time) ([]byte, error)
+	DeleteExpiredKV(ctx context.Context, now time.Time) (int64, error)
+
+	AddAudit(ctx context.Context, e AuditEntry) error
+	ListAudit(ctx context.Context, limit int) ([]AuditEntry, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}

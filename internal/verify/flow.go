@@ -1,0 +1,559 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/plan"
+)
+
+// PlanView is what the H5 pages may know about the plan.
+type PlanView struct {
+	Title              string   `json:"title"`
+	ShowTitleBar       bool     `json:"show_title_bar"`
+	ConsentText        string   `json:"consent_text"`
+	Language           string   `json:"language"`
+	IdentityInput      string   `json:"identity_input"`
+	CardSides          string   `json:"card_sides"`
+	LivenessMode       string   `json:"liveness_mode"`
+	AllowNoFlash       bool     `json:"allow_no_flash"`
+	AllowVideoFallback bool     `json:"allow_video_fallback"`
+	FrameAncestors     []string `json:"frame_ancestors"`
+	CompareSource      string   `json:"compare_source"`
+}
+
+// View is the session as the H5 pages see it.
+type View struct {
+	State        string    `json:"state"`
+	Step         string    `json:"step"` // next screen: consent, card_front, card_back, confirm, liveness, done
+	Plan         PlanView  `json:"plan"`
+	AttemptsLeft int       `json:"attempts_left"`
+	Passed       bool      `json:"passed"`
+	Reason       string    `json:"reason,omitempty"`
+	SuccessURL   string    `json:"success_url,omitempty"`
+	FailedURL    string    `json:"failed_url,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	IDNumber     string    `json:"id_number,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at"`
+
+	options plan.Options
+}
+
+// Options returns the plan options of the session (redirect allow-list etc.).
+func (v View) Options() plan.Options { return v.options }
+
+// CardResult is what the H5 page learns about a card photo.
+type CardResult struct {
+	Accepted bool   `json:"accepted"`
+	Reason   string `json:"reason,omitempty"` // blurred, reversed_side, non_idcard, over_exposure, over_dark, other_type_card, risk_copy, risk_screen, expired, unreadable
+	Name     string `json:"name,omitempty"`
+	IDNumber string `json:"id_number,omitempty"`
+}
+
+// IssuedChallenge is a challenge's public part.
+type IssuedChallenge struct {
+	ID     string          `json:"id"`
+	Public json.RawMessage `json:"public"`
+}
+
+// Decision is the outcome of a capture.
+type Decision struct {
+	Passed       bool   `json:"passed"`
+	Final        bool   `json:"final"`
+	Reason       string `json:"reason,omitempty"`
+	AttemptsLeft int    `json:"attempts_left"`
+}
+
+func (ss *session) view() View {
+	o := ss.plan.Options
+	v := View{
+		State: ss.rec.State, Plan: PlanView{
+			Title: o.Title, ShowTitleBar: o.ShowTitleBar, ConsentText: o.ConsentText, Language: o.Language,
+			IdentityInput: o.IdentityInput, CardSides: o.CardSides, LivenessMode: o.Liveness.Mode,
+			AllowNoFlash: o.Liveness.AllowNoFlash, AllowVideoFallback: o.AllowVideoFallback,
+			FrameAncestors: o.FrameAncestors, CompareSource: o.CompareSource,
+		},
+		AttemptsLeft: ss.attemptsLeft(), Passed: ss.state() == StatePassed, Reason: ss.data.Reason,
+		SuccessURL: ss.data.SuccessURL, FailedURL: ss.data.FailedURL, ExpiresAt: ss.rec.ExpiresAt, options: o,
+	}
+	if id := ss.identity(); id != nil {
+		v.Name, v.IDNumber = id.Name, id.IDNumber
+	} else if ss.data.Front != nil {
+		v.Name, v.IDNumber = ss.data.Front.Fields.Name, ss.data.Front.Fields.IDCardNumber
+	}
+	v.Step = ss.nextStep()
+	return v
+}
+
+func (ss *session) attemptsLeft() int {
+	if ss.state().Final() {
+		return 0
+	}
+	return max(0, ss.plan.Options.MaxAttempts-len(ss.data.Attempts))
+}
+
+// identity is the identity the decision uses: submitted by the business, or confirmed by the user.
+func (ss *session) identity() *Identity {
+	if ss.data.Submitted != nil {
+		return ss.data.Submitted
+	}
+	return ss.data.Confirmed
+}
+
+func (ss *session) nextStep() string {
+	o := ss.plan.Options
+	switch st := ss.state(); {
+	case st.Final():
+		return "done"
+	case st == StateCreated:
+		return "consent"
+	case st == StateStarted && o.IdentityInput == plan.InputOCR && ss.data.Front == nil:
+		return "card_front"
+	case st == StateStarted && o.IdentityInput == plan.InputOCR && o.CardSides == plan.SidesFrontBack && ss.data.Back == nil:
+		return "card_back"
+	case st == StateStarted && o.IdentityInput == plan.InputSubmitted:
+		return "liveness"
+	case st == StateStarted, st == StateOCR:
+		return "confirm"
+	default:
+		return "liveness"
+	}
+}
+
+// Open returns the session of an H5 entry. Used, expired and unknown tokens
+// give a *TokenError (with the failed URL when one is known).
+func (s *Service) Open(ctx context.Context, token string) (View, error) {
+	ss, err := s.load(ctx, "", token)
+	if err != nil {
+		return View{}, err
+	}
+	v := ss.view()
+	if st := ss.state(); st == StateExpired || st == StatePassed || (st == StateFailed && ss.attemptsLeft() == 0) {
+		return v, &TokenError{FailedURL: ss.data.FailedURL, State: st}
+	}
+	return v, nil
+}
+
+// View returns the session's current view without any check beyond the token.
+func (s *Service) View(ctx context.Context, token string) (View, error) {
+	ss, err := s.load(ctx, "", token)
+	if err != nil {
+		return View{}, err
+	}
+	return ss.view(), nil
+}
+
+func notFinal(ss *session) error {
+	if ss.state().Final() {
+		return &TokenError{FailedURL: ss.data.FailedURL, State: ss.state()}
+	}
+	return nil
+}
+
+// Start records consent and moves to the first step.
+func (s *Service) Start(ctx context.Context, token string) (View, error) {
+	ss, err := s.mutate(ctx, "", token, func(ss *session) error {
+		if err := notFinal(ss); err != nil {
+			return err
+		}
+		if ss.state() == StateCreated {
+			if ss.plan.Options.IdentityInput == plan.InputSubmitted && ss.data.Submitted == nil {
+				return fmt.Errorf("%w: the business has not submitted the identity yet (idcard/submit)", ErrWrongState)
+			}
+			ss.rec.State = string(StateStarted)
+			ss.data.ConsentAt = s.now()
+			ss.data.step("consent", s.now(), 0, 0, "")
+			if ss.plan.Options.IdentityInput == plan.InputSubmitted {
+				ss.rec.State = string(StateIdentityConfirmed)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return ss.view(), nil
+}
+
+// RecordDiagnostics stores the H5 pre-flight report (bounded to 20 per session).
+func (s *Service) RecordDiagnostics(ctx context.Context, token string, d Diagnostics) error {
+	d.At = s.now()
+	if len(d.UserAgent) > 300 {
+		d.UserAgent = d.UserAgent[:300]
+	}
+	_, err := s.mutate(ctx, "", token, func(ss *session) error {
+		if err := notFinal(ss); err != nil {
+			return err
+		}
+		if len(ss.data.Diagnostics) >= 20 {
+			return nil
+		}
+		ss.data.Diagnostics = append(ss.data.Diagnostics, d)
+		ss.data.step("diagnostics", d.At, 0, 0, d.Reason)
+		return nil
+	})
+	return err
+}
+
+// SubmitCard reads one side of the ID card (身份证识别) and, when accepted, records it.
+func (s *Service) SubmitCard(ctx context.Context, token string, side CardSide, image []byte) (CardResult, View, error) {
+	ss, err := s.load(ctx, "", token)
+	if err != nil {
+		return CardResult{}, View{}, err
+	}
+	if err := notFinal(ss); err != nil {
+		return CardResult{}, View{}, err
+	}
+	o := ss.plan.Options
+	if o.IdentityInput != plan.InputOCR || (side != SideFront && side != SideBack) || (side == SideBack && o.CardSides != plan.SidesFrontBack) ||
+		(ss.state() != StateStarted && ss.state() != StateOCR) {
+		return CardResult{}, ss.view(), ErrWrongState
+	}
+	if s.Cards == nil {
+		return CardResult{}, ss.view(), fmt.Errorf("%w: ID card reader (OCR models not installed)", ErrEngine)
+	}
+	t0 := s.now()
+	reading, err := s.Cards.ReadCard(ctx, image, side)
+	took := s.now().Sub(t0)
+	if err != nil {
+		s.stat(ctx, ss.rec.ID, APIIDCard, 282000)
+		return CardResult{}, ss.view(), fmt.Errorf("read card: %w", err)
+	}
+	s.stat(ctx, ss.rec.ID, APIIDCard, reading.ErrorCode)
+	res := CardResult{Accepted: true}
+	switch {
+	case reading.ErrorCode != 0:
+		res = CardResult{Reason: "unreadable"}
+	case reading.ImageStatus != "" && reading.ImageStatus != "normal":
+		res = CardResult{Reason: reading.ImageStatus}
+	case o.CardRiskCheck && (reading.RiskType == "copy" || reading.RiskType == "screen" || reading.RiskType == "temporary"):
+		res = CardResult{Reason: "risk_" + reading.RiskType}
+	case reading.Expired && !o.AllowExpiredCard:
+		res = CardResult{Reason: "expired"}
+	case side == SideFront && (reading.Fields.Name == "" || reading.Fields.IDCardNumber == ""):
+		res = CardResult{Reason: "unreadable"}
+	}
+	if !res.Accepted {
+		ss2, err := s.mutate(ctx, "", token, func(ss *session) error {
+			ss.data.step("card_"+string(side), t0, took, reading.ErrorCode, res.Reason)
+			return nil
+		})
+		if err != nil {
+			return res, View{}, err
+		}
+		return res, ss2.view(), nil
+	}
+	step := &CardStep{Fields: reading.Fields, ImageStatus: reading.ImageStatus, RiskType: reading.RiskType,
+		NumberType: reading.NumberType, Expired: reading.Expired, At: t0, Model: reading.ModelInfo}
+	step.ImageKey = "s/" + ss.rec.ID + "/card-" + string(side) + "-" + newID()[:8] + ".jpg"
+	if err := s.Blobs.Put(ctx, step.ImageKey, image); err != nil {
+		return CardResult{}, View{}, err
+	}
+	if len(reading.Portrait) > 0 {
+		step.PortraitKey = "s/" + ss.rec.ID + "/portrait-" + newID()[:8] + ".jpg"
+		if err := s.Blobs.Put(ctx, step.PortraitKey, reading.Portrait); err != nil {
+			return CardResult{}, View{}, err
+		}
+	}
+	ss, err = s.mutate(ctx, "", token, func(ss *session) error {
+		if ss.state() != StateStarted && ss.state() != StateOCR {
+			return ErrWrongState
+		}
+		if side == SideFront {
+			ss.data.Front = step
+		} else {
+			ss.data.Back = step
+		}
+		ss.data.step("card_"+string(side), t0, took, 0, "")
+		if ss.data.Front != nil && (o.CardSides != plan.SidesFrontBack || ss.data.Back != nil) {
+			ss.rec.State = string(StateOCR)
+		}
+		return nil
+	})
+	if err != nil {
+		return CardResult{}, View{}, err
+	}
+	if side == SideFront {
+		res.Name, res.IDNumber = reading.Fields.Name, reading.Fields.IDCardNumber
+	}
+	return res, ss.view(), nil
+}
+
+// ConfirmIdentity records the name and number the user confirmed (idcard_confirm).
+func (s *Service) ConfirmIdentity(ctx context.Context, token, name, idNumber string) (View, error) {
+	if err := ValidateIdentity(name, idNumber, 0); err != nil {
+		return View{}, err
+	}
+	ss, err := s.mutate(ctx, "", token, func(ss *session) error {
+		if err := notFinal(ss); err != nil {
+			return err
+		}
+		o := ss.plan.Options
+		switch {
+		case o.IdentityInput == plan.InputSubmitted:
+			return ErrWrongState
+		case o.IdentityInput == plan.InputOCR && ss.state() != StateOCR && ss.state() != StateIdentityConfirmed:
+			return ErrWrongState
+		case o.IdentityInput == plan.InputManual && ss.state() != StateStarted && ss.state() != StateIdentityConfirmed:
+			return ErrWrongState
+		}
+		ss.data.Confirmed = &Identity{Name: name, IDNumber: idNumber}
+		ss.rec.State = string(StateIdentityConfirmed)
+		ss.data.step("confirm", s.now(), 0, 0, "")
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return ss.view(), nil
+}
+
+// IssueChallenge issues a fresh liveness challenge (the previous one is void).
+// noFlash asks for an action challenge instead of colour flashes, when the plan allows it.
+func (s *Service) IssueChallenge(ctx context.Context, token string, noFlash bool) (IssuedChallenge, View, error) {
+	if s.Liveness == nil {
+		return IssuedChallenge{}, View{}, fmt.Errorf("%w: liveness (face models not installed)", ErrEngine)
+	}
+	var issued IssuedChallenge
+	ss, err := s.mutate(ctx, "", token, func(ss *session) error {
+		if err := notFinal(ss); err != nil {
+			return err
+		}
+		if ss.state() != StateIdentityConfirmed && ss.state() != StateLiveness {
+			return ErrWrongState
+		}
+		opts := ss.plan.Options.Liveness
+		if noFlash && opts.Mode == plan.LivenessFlash && opts.AllowNoFlash {
+			opts.Mode, opts.Actions, opts.ActionCount = plan.LivenessAction, []string{"blink", "mouth", "left", "right"}, 2
+		}
+		if opts.Mode == plan.LivenessNone {
+			opts.Mode = plan.LivenessSilent // a face must still be collected for comparison
+		}
+		ch, err := s.Liveness.NewChallenge(opts, s.now())
+		if err != nil {
+			return fmt.Errorf("new challenge: %w", err)
+		}
+		if ch.ID == "" {
+			ch.ID = newID()
+		}
+		ss.data.Challenge = &ch
+		ss.rec.State = string(StateLiveness)
+		ss.data.step("challenge", s.now(), 0, 0, ch.Mode)
+		issued = IssuedChallenge{ID: ch.ID, Public: ch.Public}
+		return nil
+	})
+	if err != nil {
+		return IssuedChallenge{}, View{}, err
+	}
+	return issued, ss.view(), nil
+}
+
+// SubmitCapture analyses the capture for the current challenge, compares the
+// best frame with the reference, and decides the attempt.
+func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, c Capture) (Decision, View, error) {
+	// Claim the challenge first: it is single-use even if analysis fails.
+	var ch Challenge
+	ss, err := s.mutate(ctx, "", token, func(ss *session) error {
+		if err := notFinal(ss); err != nil {
+			return err
+		}
+		if ss.state() != StateLiveness || ss.data.Challenge == nil || ss.data.Challenge.ID != challengeID {
+			return ErrWrongState
+		}
+		if s.now().After(ss.data.Challenge.ExpiresAt) && !ss.data.Challenge.ExpiresAt.IsZero() {
+			ss.data.Challenge = nil
+			ss.rec.State = string(StateIdentityConfirmed)
+			return fmt.Errorf("%w: challenge expired", ErrWrongState)
+		}
+		ch = *ss.data.Challenge
+		ss.data.Challenge = nil
+		ss.rec.State = string(StateDeciding)
+		return nil
+	})
+	if err != nil {
+		return Decision{}, View{}, err
+	}
+	t0 := s.now()
+	att := s.decide(ctx, ss, ch, c)
+	att.Millis = s.now().Sub(t0).Milliseconds()
+	att.At = t0
+
+	var dec Decision
+	ss, err = s.mutate(ctx, "", token, func(ss *session) error {
+		att.Order = len(ss.data.Attempts) + 1
+		ss.data.Attempts = append(ss.data.Attempts, att)
+		ss.data.step("decide", t0, time.Duration(att.Millis)*time.Millisecond, att.Code, att.Reason)
+		switch {
+		case att.Passed:
+			ss.data.FaceKey = att.FaceKey
+			ss.finish(s.now(), StatePassed, "")
+		case ss.plan.Options.InvalidateOnFailure || len(ss.data.Attempts) >= ss.plan.Options.MaxAttempts || att.Code == codeAuthorityUnavailable:
+			ss.data.FaceKey = att.FaceKey
+			ss.finish(s.now(), StateFailed, att.Reason)
+		default:
+			ss.rec.State = string(StateIdentityConfirmed) // the user may try again
+			ss.data.Reason = att.Reason
+		}
+		dec = Decision{Passed: att.Passed, Final: ss.state().Final(), Reason: att.Reason, AttemptsLeft: ss.attemptsLeft()}
+		return nil
+	})
+	if err != nil {
+		return Decision{}, View{}, err
+	}
+	return dec, ss.view(), nil
+}
+
+const codeAuthorityUnavailable = 222361
+
+// decide runs liveness, reference resolution and comparison for one attempt.
+func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Capture) Attempt {
+	o := ss.plan.Options
+	att := Attempt{Threshold: o.SimilarityThreshold, Demoted: len(c.Video) > 0}
+	fail := func(code int, reason, msg string) Attempt {
+		att.Passed, att.Code, att.Reason, att.Message = false, code, reason, msg
+		return att
+	}
+	if len(c.Video) > 0 {
+		key := "s/" + ss.rec.ID + "/capture-" + newID()[:8] + ".video"
+		if err := s.Blobs.Put(ctx, key, c.Video); err == nil {
+			att.VideoKey = key
+		}
+	}
+	out, err := s.Liveness.Analyze(ctx, ch, livenessOptionsFor(o, ch), c)
+	if err != nil {
+		s.stat(ctx, ss.rec.ID, APILiveness, 282000)
+		return fail(282000, "liveness_error", "活体检测服务异常")
+	}
+	s.stat(ctx, ss.rec.ID, APILiveness, out.ErrorCode)
+	att.Checks = append(att.Checks, out.Checks...)
+	att.LivenessScore, att.Spoofing = out.LivenessScore, out.Spoofing
+	if len(out.BestFrame) > 0 {
+		key := "s/" + ss.rec.ID + "/face-" + newID()[:8] + ".jpg"
+		if err := s.Blobs.Put(ctx, key, out.BestFrame); err == nil {
+			att.FaceKey = key
+		}
+	}
+	if !out.Passed {
+		code := out.ErrorCode
+		if code == 0 {
+			code = 223120
+		}
+		reason := out.Reason
+		if reason == "" {
+			reason = "liveness_failed"
+		}
+		return fail(code, reason, "活体检测未通过")
+	}
+	if o.CompareSource == "none" {
+		att.Passed, att.Message = true, "核验成功"
+		return att
+	}
+	ref, refErr := s.reference(ctx, ss, out.BestFrame)
+	if refErr != nil {
+		s.stat(ctx, ss.rec.ID, APIVerify, 282000)
+		return fail(282000, "reference_error", "比对服务异常")
+	}
+	if ref.ErrorCode != 0 {
+		s.stat(ctx, ss.rec.ID, APIVerify, ref.ErrorCode)
+		return fail(ref.ErrorCode, referenceReason(ref.ErrorCode), referenceMessage(ref.ErrorCode))
+	}
+	score := ref.Score
+	if !ref.Scored {
+		if s.Matcher == nil {
+			return fail(2, "compare_unavailable", "比对服务不可用")
+		}
+		m, err := s.Matcher.Match(ctx, out.BestFrame, ref.Photo)
+		if err != nil {
+			s.stat(ctx, ss.rec.ID, APIVerify, 282000)
+			return fail(282000, "compare_error", "比对服务异常")
+		}
+		att.Checks = append(att.Checks, m.Checks...)
+		if m.ErrorCode != 0 {
+			s.stat(ctx, ss.rec.ID, APIVerify, m.ErrorCode)
+			return fail(m.ErrorCode, "compare_no_face", "比对图片无法识别人脸")
+		}
+		score = m.Score
+	}
+	s.stat(ctx, ss.rec.ID, APIVerify, 0)
+	att.Score = score
+	att.Checks = append(att.Checks, Check{Name: "similarity", Score: score, Threshold: o.SimilarityThreshold, Passed: score >= o.SimilarityThreshold, Reason: reasonIf(score < o.SimilarityThreshold, "face_mismatch")})
+	if score < o.SimilarityThreshold {
+		return fail(222356, "face_mismatch", "人脸与参考照片不一致")
+	}
+	att.Passed, att.Message = true, "核验成功"
+	return att
+}
+
+func reasonIf(c bool, r string) string {
+	if c {
+		return r
+	}
+	return ""
+}
+
+// livenessOptionsFor returns the plan's liveness options matching the issued
+// challenge's mode (a no-flash user got an action challenge).
+func livenessOptionsFor(o plan.Options, ch Challenge) plan.LivenessOptions {
+	l := o.Liveness
+	if ch.Mode != "" && ch.Mode != l.Mode {
+		l.Mode = ch.Mode
+	}
+	return l
+}
+
+// reference resolves the plan's compare source to a reference face.
+func (s *Service) reference(ctx context.Context, ss *session, live []byte) (Reference, error) {
+	o := ss.plan.Options
+	switch o.CompareSource {
+	case plan.CompareIDCard:
+		if ss.data.Front == nil || ss.data.Front.PortraitKey == "" {
+			return Reference{ErrorCode: 222350}, nil
+		}
+		b, err := s.Blobs.Get(ctx, ss.data.Front.PortraitKey)
+		return Reference{Photo: b, Source: "idcard"}, err
+	case plan.CompareUploaded:
+		if ss.data.MatchImageKey == "" {
+			return Reference{ErrorCode: 222350}, nil
+		}
+		b, err := s.Blobs.Get(ctx, ss.data.MatchImageKey)
+		return Reference{Photo: b, Source: "uploaded"}, err
+	case plan.CompareAuthority, plan.CompareRegistry:
+		if s.References == nil {
+			return Reference{ErrorCode: codeAuthorityUnavailable}, nil
+		}
+		id := ss.identity()
+		if id == nil {
+			return Reference{}, errors.New("no identity to look up")
+		}
+		return s.References.Reference(ctx, ReferenceRequest{Source: o.CompareSource, Authority: o.Authority, Name: id.Name, IDNumber: id.IDNumber, Live: live, AppID: ss.rec.AppID})
+	}
+	return Reference{}, fmt.Errorf("unknown compare source %q", o.CompareSource)
+}
+
+func referenceReason(code int) string {
+	switch code {
+	case 222351, 222354, 222360:
+		return "identity_mismatch"
+	case 222350, 222355:
+		return "no_reference_photo"
+	case codeAuthorityUnavailable:
+		return "authority_unavailable"
+	}
+	return "reference_error_" + strconv.Itoa(code)
+}
+
+func referenceMessage(code int) string {
+	switch code {
+	case 222351, 222354, 222360:
+		return "身份证号与姓名不匹配或该身份证号不存在"
+	case 222350, 222355:
+		return "参考照片不存在或质量过低"
+	case codeAuthorityUnavailable:
+		return "权威数据源服务繁忙"
+	}
+	return "比对失败"
+}

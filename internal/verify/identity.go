@@ -1,0 +1,80 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidateIdentity checks a name and a mainland resident ID number
+// (GB 11643-1999: 17 digits + MOD 11-2 check character, a valid birth date).
+// Other certificate types only get length and character checks.
+func ValidateIdentity(name, idNumber string, certType int) error {
+	n := utf8.RuneCountInString(name)
+	if n < 1 || n > 32 {
+		return fmt.Errorf("%w: name must be 1–32 characters", ErrInvalidIdentity)
+	}
+	for _, r := range name {
+		if !(unicode.Is(unicode.Han, r) || unicode.IsLetter(r) || r == '·' || r == '•' || r == ' ' || r == '.') {
+			return fmt.Errorf("%w: name contains %q", ErrInvalidIdentity, r)
+		}
+	}
+	if certType != 0 {
+		if len(idNumber) < 5 || len(idNumber) > 32 {
+			return fmt.Errorf("%w: certificate number length", ErrInvalidIdentity)
+		}
+		return nil
+	}
+	if !ValidIDNumber(idNumber) {
+		return fmt.Errorf("%w: ID number fails the GB 11643 check", ErrInvalidIdentity)
+	}
+	return nil
+}
+
+var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+const idCheckChars = "10X98765432"
+
+// ValidIDNumber reports whether s is an 18-character resident ID number with
+// a correct check character and a real birth date.
+func ValidIDNumber(s string) bool {
+	s = strings.ToUpper(s)
+	if len(s) != 18 {
+		return false
+	}
+	sum := 0
+	for i := range 17 {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		sum += int(c-'0') * idWeights[i]
+	}
+	if s[17] != idCheckChars[sum%11] {
+		return false
+	}
+	if s[0] == '0' {
+		return false // no province code starts with 0
+	}
+	b, err := time.Parse("20060102", s[6:14])
+	return err == nil && b.Year() >= 1900
+}
+
+// MaskName keeps the first character: 柴* (the seed's masking).
+func MaskName(name string) string {
+	r := []rune(name)
+	if len(r) <= 1 {
+		return name
+	}
+	return string(r[0]) + strings.Repeat("*", len(r)-1)
+}
+
+// MaskIDNumber keeps the first 3 and last 4 characters: 370***********5826.
+func MaskIDNumber(s string) string {
+	if len(s) <= 7 {
+		return s
+	}
+	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
+}

@@ -1,0 +1,45 @@
+package face
+
+import "math"
+
+// Cosine is the cosine similarity of two embeddings (their dot product,
+// since both are L2-normalised).
+func Cosine(a, b Embedding) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// Score maps a cosine similarity to Baidu's 0…100 scale. The mapping is
+// piecewise linear through calibration anchors (docs/calibration.md): 80 is
+// the cosine at FAR 1e-4 and 70 the cosine at FAR 1e-3 on real impostor pairs.
+func Score(cos float64) float64 {
+	if math.IsNaN(cos) {
+		return 0
+	}
+	a := anchors
+	if cos <= a[0].cos {
+		return a[0].score
+	}
+	for i := 1; i < len(a); i++ {
+		if cos <= a[i].cos {
+			t := (cos - a[i-1].cos) / (a[i].cos - a[i-1].cos)
+			return a[i-1].score + t*(a[i].score-a[i-1].score)
+		}
+	}
+	return a[len(a)-1].score
+}
+
+type anchor struct{ cos, score float64 }
+
+// anchors are the calibration points; see docs/calibration.md. Provisional
+// until the calibration run replaces them.
+var anchors = []anchor{
+	{-1, 0},
+	{0, 20},
+	{0.30, 70},
+	{0.38, 80},
+	{1, 100},
+}

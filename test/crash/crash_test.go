@@ -1,0 +1,240 @@
+// Package crash checks that faceprint never loses an acknowledged write: a
+// verify_token the server has answered with must survive `kill -9` of the
+// server in the middle of a burst of writes.
+package crash
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/faceprint/faceprint/client"
+)
+
+// repoRoot finds the module root (the directory holding go.mod).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// buildBinary builds cmd/faceprint into a temp dir.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "faceprint")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/faceprint")
+	cmd.Dir = repoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cli runs a faceprint subcommand with -o json and decodes its output.
+func cli(t *testing.T, bin, dataDir string, out any, args ...string) {
+	t.Helper()
+	full := append([]string{"--data-dir", dataDir, "-o", "json"}, args...)
+	cmd := exec.Command(bin, full...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("faceprint %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("faceprint %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, stdout.String())
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// server is a running `faceprint serve`.
+type server struct {
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	done chan error
+}
+
+func startServer(t *testing.T, bin, dataDir, addr string) *server {
+	t.Helper()
+	var logBuf bytes.Buffer
+	cmd := exec.Command(bin, "--data-dir", dataDir, "--models-dir", filepath.Join(dataDir, "no-models"), "serve", "--addr", addr)
+	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, log: &logBuf, done: make(chan error, 1)}
+	go func() { s.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	// Ready when the token endpoint answers (any JSON).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + client.PathToken)
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		select {
+		case err := <-s.done:
+			t.Fatalf("faceprint serve exited: %v\n%s", err, logBuf.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("faceprint serve not ready after 30s\n%s", logBuf.String())
+		}
+	}
+}
+
+// kill9 sends SIGKILL and waits for the process to be gone.
+func (s *server) kill9(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := <-s.done
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("server did not die of SIGKILL: %v", err)
+	}
+}
+
+type appOut struct {
+	AppID     string `json:"app_id"`
+	APIKey    string `json:"api_key"`
+	SecretKey string `json:"secret_key"`
+}
+
+type planOut struct {
+	ID     string `json:"id"`
+	PlanID string `json:"plan_id"`
+}
+
+func TestKill9MidBurstLosesNoAcknowledgedToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+
+	var app appOut
+	cli(t, bin, dataDir, &app, "app", "create", "--name", "crash-test", "--qps", "100000")
+	var plan planOut
+	cli(t, bin, dataDir, &plan, "plan", "create", "--name", "crash-plan")
+	planID := plan.PlanID
+	if planID == "" {
+		planID = plan.ID
+	}
+	if app.APIKey == "" || app.SecretKey == "" || planID == "" {
+		t.Fatalf("CLI gave app %+v plan %+v", app, plan)
+	}
+
+	addr := freeAddr(t)
+	srv := startServer(t, bin, dataDir, addr)
+	c := client.New("http://"+addr, app.APIKey, app.SecretKey,
+		client.WithHTTPClient(&http.Client{Timeout: 5 * time.Second}))
+	ctx := context.Background()
+	if _, err := c.AccessToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Burst: 32 writers generate tokens until the server dies under them.
+	const writers = 32
+	var (
+		mu       sync.Mutex
+		acked    []string
+		ok       atomic.Int64
+		failures atomic.Int64
+	)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for failures.Load() < writers*3 {
+				tok, err := c.GenerateVerifyToken(ctx, client.GenerateRequest{PlanID: planID})
+				if err != nil {
+					failures.Add(1)
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				mu.Lock()
+				acked = append(acked, tok)
+				mu.Unlock()
+				ok.Add(1)
+			}
+		})
+	}
+	// Kill mid-burst: once writes are flowing, so some are in flight.
+	deadline := time.Now().Add(20 * time.Second)
+	for ok.Load() < 300 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if ok.Load() == 0 {
+		t.Fatalf("no generate succeeded before the kill\n%s", srv.log.String())
+	}
+	srv.kill9(t)
+	wg.Wait()
+	t.Logf("%d tokens acknowledged before kill -9", len(acked))
+
+	// Restart on the same data dir and port; the cached access_token must
+	// still be good (30-day tokens survive restarts) and so must every
+	// acknowledged verify_token.
+	fetchesBefore := c.TokenFetches()
+	startServer(t, bin, dataDir, addr)
+	var lost []string
+	for _, tok := range acked {
+		stat, err := c.ResultStat(ctx, tok)
+		if err != nil {
+			lost = append(lost, fmt.Sprintf("%s: %v", tok, err))
+			continue
+		}
+		if _, ok := stat[client.StatIDCardOCR]; !ok {
+			lost = append(lost, fmt.Sprintf("%s: stat without %s: %v", tok, client.StatIDCardOCR, stat))
+		}
+	}
+	if len(lost) > 0 {
+		t.Fatalf("%d of %d acknowledged tokens lost after kill -9; first: %s", len(lost), len(acked), lost[0])
+	}
+	if c.TokenFetches() != fetchesBefore {
+		t.Errorf("the access_token issued before the crash was refused after restart (client refetched)")
+	}
+	// The restarted server still takes writes.
+	if _, err := c.GenerateVerifyToken(ctx, client.GenerateRequest{PlanID: planID}); err != nil {
+		t.Fatalf("generate after restart: %v", err)
+	}
+}

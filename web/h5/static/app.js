@@ -1,0 +1,261 @@
+// The H5 flow controller: asks the server where the session stands and shows
+// that step. The server decides every transition; the page only renders.
+import { t, has } from './i18n.js';
+import { call, send, ApiError, pageMeta } from './api.js';
+import { h, show, button, screen, spinner, errorScreen } from './ui.js';
+import * as cam from './camera.js';
+import { check } from './idnum.js';
+import { cardStep } from './card.js';
+import { livenessStep } from './liveness.js';
+
+const state = { camera: null, acknowledged: false };
+const never = () => new Promise(() => {});
+
+// guard runs fn. A retryable failure (network, busy) shows a screen whose
+// Try again button runs fn again, keeping whatever the caller captured; an
+// expired link or a lost session ends the flow on its own screen.
+async function guard(fn) {
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (e.code === 'token_invalid') {
+        errorScreen('token_invalid', null, e.data.redirect);
+        return never();
+      }
+      if (e.code === 'wrong_state') {
+        // The session moved on (another tab, a double tap): show where it is now.
+        reload();
+        return never();
+      }
+      if (e.status === 403) {
+        errorScreen('forbidden');
+        return never();
+      }
+      if (!e.retryable) throw e;
+      await new Promise((res) => errorScreen(e.status === 0 ? 'network' : 'busy', res));
+      show(spinner(''));
+    }
+  }
+}
+
+async function reload() {
+  show(spinner(''));
+  const { view } = await guard(() => call('GET', 'state'));
+  return route(view);
+}
+
+async function route(view) {
+  document.body.dataset.step = view.step;
+  switch (view.step) {
+    case 'consent':
+      return startScreen(view);
+    case 'card_front':
+    case 'card_back':
+      return withCamera(view, 'environment', (live) =>
+        cardStep(view.step === 'card_back' ? 'back' : 'front', live, guard).then(route));
+    case 'confirm':
+      return confirmScreen(view);
+    case 'liveness':
+      return withCamera(view, 'user', (live) => livenessStep(view, live, guard).then((r) => resultScreen(r.view, r.decision)));
+    case 'done':
+      return resultScreen(view, null);
+    default:
+      return errorScreen('busy', () => reload());
+  }
+}
+
+const needsCamera = (p) => p.identity_input === 'ocr' || p.liveness_mode !== 'none';
+
+// runPreflight checks the camera (on a user gesture) and reports it.
+async function runPreflight(view, facing) {
+  show(screen('preflight-check', t('continue'), spinner(t('checking'))));
+  const d = await cam.preflight(facing);
+  if (d.reason !== 'ok') d.fallback = fallbackFor(view, facing);
+  state.camera = d;
+  state.acknowledged = d.reason === 'ok';
+  await send('POST', 'diagnostics', d).catch(() => {}); // diagnostics must not block the user
+  return d;
+}
+
+function fallbackFor(view, facing) {
+  if (facing === 'environment') return 'photo_upload';
+  return view.plan.allow_video_fallback ? 'recorded_video' : 'none';
+}
+
+// withCamera makes sure the pre-flight ran, explains a failure once, and
+// runs step(live) with live=false when the fallback is used.
+async function withCamera(view, facing, step) {
+  if (!state.camera) {
+    await new Promise((resolve) => show(screen('resume', view.plan.title || t('appTitle'),
+      h('p', { class: 'lead', text: t('resumeText') }), [button(t('continue'), resolve, 'btn primary', { id: 'resume' })])));
+    await runPreflight(view, facing);
+  }
+  const d = state.camera;
+  if (d.reason === 'ok') return step(true);
+  if (!state.acknowledged || fallbackFor(view, facing) === 'none') {
+    const choice = await preflightScreen(view, facing, d);
+    if (choice === 'retry') {
+      await runPreflight(view, facing);
+      return withCamera(view, facing, step);
+    }
+    state.acknowledged = true;
+  }
+  return step(false);
+}
+
+function preflightScreen(view, facing, d) {
+  return new Promise((resolve) => {
+    const fb = fallbackFor(view, facing);
+    const body = [h('div', { class: 'icon warn', 'aria-hidden': 'true' }, '!'),
+      h('p', { class: 'lead', id: 'pf-reason', 'data-reason': d.reason, text: has(`pf.${d.reason}`) ? t(`pf.${d.reason}`) : t('pf.camera_error') })];
+    if (d.webview) body.push(h('p', { class: 'notice', id: 'pf-webview', text: t('pfWebView') }));
+    body.push(h('p', { text: fb === 'photo_upload' ? t('pfFallbackCard') : fb === 'recorded_video' ? t('pfFallbackVideo') : t('pfNoFallback') }));
+    const actions = [];
+    if (fb !== 'none') actions.push(button(fb === 'photo_upload' ? t('pfUsePhoto') : t('pfUseVideo'), () => resolve('fallback'), 'btn primary', { id: 'pf-fallback' }));
+    actions.push(button(t('tryAgain'), () => resolve('retry'), fb === 'none' ? 'btn primary' : 'btn secondary', { id: 'pf-retry' }));
+    show(screen('preflight', t('preflightTitle'), body, actions));
+  });
+}
+
+function startScreen(view) {
+  const p = view.plan;
+  const steps = [];
+  if (p.identity_input === 'ocr') steps.push(t('stepCard'));
+  if (p.identity_input !== 'submitted') steps.push(t('stepConfirm'));
+  if (p.liveness_mode !== 'none') steps.push(t('stepFace'));
+  const consentText = p.default_consent ? t('consentDefault') : p.consent_text;
+  const box = h('input', { type: 'checkbox', id: 'consent', 'aria-describedby': 'consent-text' });
+  const err = h('p', { class: 'alert', id: 'consent-error', role: 'alert', hidden: true, text: t('consentNeeded') });
+  const go = async () => {
+    if (!box.checked) {
+      err.hidden = false;
+      box.focus();
+      return;
+    }
+    if (needsCamera(p)) await runPreflight(view, p.identity_input === 'ocr' ? 'environment' : 'user');
+    show(spinner(''));
+    const res = await guard(() => call('POST', 'start'));
+    return route(res.view);
+  };
+  box.addEventListener('change', () => { if (box.checked) err.hidden = true; });
+  show(screen('start', p.default_title ? t('appTitle') : p.title || t('appTitle'), [
+    h('p', { class: 'sub', text: t('stepsTitle') }),
+    h('ol', { class: 'steps numbered' }, steps.map((s) => h('li', { text: s }))),
+    h('p', { class: 'time', text: t('stepsTime') }),
+    h('div', { class: 'consent' },
+      h('p', { id: 'consent-text', class: 'consent-text', text: consentText }),
+      h('label', { class: 'check', for: 'consent' }, box, h('span', { text: t('consentLabel') })),
+      err),
+  ], [button(t('start'), go, 'btn primary', { id: 'start' })]));
+}
+
+function confirmScreen(view) {
+  const manual = !view.name && !view.id_number;
+  const name = h('input', { id: 'name', type: 'text', autocomplete: 'off', maxlength: '30', value: view.name || '', required: true, spellcheck: 'false' });
+  const num = h('input', { id: 'id-number', type: 'text', autocomplete: 'off', maxlength: '18', value: view.id_number || '', required: true,
+    inputmode: 'text', spellcheck: 'false', 'aria-describedby': 'id-hint' });
+  const hint = h('p', { class: 'hint', id: 'id-hint', 'aria-live': 'polite' });
+  const err = h('p', { class: 'alert', id: 'confirm-error', role: 'alert', hidden: true });
+  const update = () => {
+    const c = check(num.value);
+    hint.dataset.state = c.state;
+    hint.textContent = c.state === 'short' ? t('idNeedMore', { n: c.need }) : c.state === 'long' ? t('idTooLong')
+      : c.state === 'chars' ? t('idBadChars') : c.state === 'checksum' ? t('idBadCheck') : t('idLooksOk');
+  };
+  num.addEventListener('input', update);
+  update();
+  const submit = async (ev) => {
+    ev.preventDefault();
+    if (!name.value.trim()) {
+      err.hidden = false;
+      err.textContent = t('nameNeeded');
+      name.focus();
+      return;
+    }
+    err.hidden = true;
+    btn.disabled = true;
+    try {
+      const res = await guard(() => call('POST', 'confirm', { name: name.value.trim(), id_number: num.value.trim().toUpperCase() }));
+      return route(res.view);
+    } catch (e) {
+      btn.disabled = false;
+      if (e instanceof ApiError && e.code === 'invalid_identity') {
+        err.hidden = false;
+        err.textContent = t('invalidIdentity');
+        num.focus();
+        return;
+      }
+      throw e;
+    }
+  };
+  const btn = h('button', { type: 'submit', class: 'btn primary', id: 'confirm' }, t('next'));
+  show(screen('confirm', t('confirmTitle'), h('form', { onsubmit: submit, novalidate: true },
+    h('p', { class: 'lead', text: manual ? t('confirmNoteManual') : t('confirmNote') }),
+    h('label', { for: 'name', class: 'field' }, t('name')), name,
+    h('label', { for: 'id-number', class: 'field' }, t('idNumber')), num, hint, err,
+    h('div', { class: 'actions' }, btn))));
+}
+
+function failText(code) {
+  const r = (code || '').toLowerCase();
+  if (has(`failReason.${r}`)) return t(`failReason.${r}`);
+  const rules = [
+    [/reference_photo/, 'no_reference_photo'],
+    [/name|id_?number|identity|idcard|id_card|card_info|mismatch_id/, 'identity'],
+    [/card.*expired|expired_card/, 'expired'],
+    [/many|multiple/, 'manyfaces'],
+    [/no_?face/, 'noface'],
+    [/match|similar|compare|not_same/, 'mismatch'],
+    [/authority|unavailable|_error/, 'authority'],
+    [/live|spoof|attack|action|photo|screen|mask|replay/, 'liveness'],
+    [/quality|blur|dark|bright|occlu/, 'quality'],
+    [/timeout|expire/, 'timeout'],
+  ];
+  for (const [re, k] of rules) if (re.test(r)) return t(`failReason.${k}`);
+  return t('failReason.default');
+}
+
+function resultScreen(view, decision) {
+  const passed = decision ? decision.passed : view.passed;
+  const redirect = view.redirect || '';
+  if (passed) {
+    show(screen('passed', t('passedTitle'), [
+      h('div', { class: 'icon ok', 'aria-hidden': 'true' }, '✓'),
+      h('p', { class: 'lead', role: 'status', text: redirect ? t('returning') : t('closePage') }),
+    ], redirect ? [button(t('returnNow'), () => location.assign(redirect), 'btn secondary', { id: 'return' })] : []));
+    if (redirect) setTimeout(() => location.assign(redirect), 1500);
+    return;
+  }
+  const final = view.step === 'done';
+  const left = decision ? decision.attempts_left : view.attempts_left;
+  const reason = (decision && decision.reason) || view.reason;
+  const actions = [];
+  if (!final) actions.push(button(t('retry'), () => reload(), 'btn primary', { id: 'retry' }));
+  else if (redirect) actions.push(button(t('back'), () => location.assign(redirect), 'btn primary', { id: 'return' }));
+  show(screen('failed', t('failedTitle'), [
+    h('div', { class: 'icon fail', 'aria-hidden': 'true' }, '✕'),
+    h('p', { class: 'lead', id: 'fail-reason', 'data-reason': reason || '', text: failText(reason) }),
+    h('p', { id: 'tries', text: final || left <= 0 ? t('noTriesLeft') : t('triesLeft', { n: left }) }),
+    final && redirect ? h('p', { text: t('returning') }) : null,
+  ], actions));
+  if (final && redirect) setTimeout(() => location.assign(redirect), 4000);
+}
+
+function boot() {
+  if (pageMeta('fp-screen') === 'error') {
+    errorScreen(pageMeta('fp-error') || 'token_invalid', pageMeta('fp-error') === 'busy' ? () => location.reload() : null, pageMeta('fp-exit'));
+    return;
+  }
+  reload().catch((e) => {
+    console.error(e);
+    errorScreen('busy', () => location.reload());
+  });
+}
+
+window.addEventListener('unhandledrejection', (e) => {
+  console.error('faceprint:', e.reason);
+  errorScreen('busy', () => location.reload());
+});
+boot();
