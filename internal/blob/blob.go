@@ -33,7 +33,9 @@ type Store interface {
 var keyRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*(/[a-zA-Z0-9][a-zA-Z0-9._-]*)*$`)
 
 // ValidKey reports whether key is safe to map to a path (no .., no absolute paths).
-func ValidKey(key string) bool { return len(key) <= 256 && keyRE.MatchString(key) && !strings.Contains(key, "..") }
+func ValidKey(key string) bool {
+	return len(key) <= 256 && keyRE.MatchString(key) && !strings.Contains(key, "..")
+}
 
 // Local stores objects as files under Dir.
 type Local struct{ Dir string }

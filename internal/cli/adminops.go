@@ -85,7 +85,9 @@ func (l *localAdmin) Close() error { return l.st.Close() }
 func (l *localAdmin) CreateApp(ctx context.Context, name string) (auth.NewApp, error) {
 	return l.svc.CreateApp(ctx, cliActor, name)
 }
-func (l *localAdmin) ListApps(ctx context.Context) ([]admin.AppView, error) { return l.svc.ListApps(ctx) }
+func (l *localAdmin) ListApps(ctx context.Context) ([]admin.AppView, error) {
+	return l.svc.ListApps(ctx)
+}
 func (l *localAdmin) ShowApp(ctx context.Context, id string) (admin.AppView, error) {
 	return l.svc.ShowApp(ctx, id)
 }

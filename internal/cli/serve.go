@@ -130,4 +130,3 @@ func printDemo(ctx context.Context, env *Env, a *app.App) error {
 	}
 	return nil
 }
-

@@ -31,8 +31,14 @@ import (
 
 // Reader reads ID card photos. Safe for concurrent use.
 type Reader struct {
-	ocr *ocr.Engine
+	ocr  *ocr.Engine
+	gate *vision.Gate
 }
+
+// SetGate makes every reading wait for a slot of g (shared with the other
+// engines so that inference never oversubscribes the CPUs); a full queue
+// yields vision.ErrBusy.
+func (r *Reader) SetGate(g *vision.Gate) { r.gate = g }
 
 // NewReader wraps an OCR engine; the reader takes ownership of it.
 func NewReader(e *ocr.Engine) *Reader { return &Reader{ocr: e} }
@@ -81,6 +87,19 @@ func (r *Reader) ReadBytes(ctx context.Context, data []byte, lim vision.Limits, 
 
 // Read reads one side of a card from a decoded photo.
 func (r *Reader) Read(ctx context.Context, img image.Image, opt Options) (*Reading, error) {
+	if r.gate == nil {
+		return r.read(ctx, img, opt)
+	}
+	var rd *Reading
+	err := r.gate.Do(ctx, func(ctx context.Context) error {
+		var err error
+		rd, err = r.read(ctx, img, opt)
+		return err
+	})
+	return rd, err
+}
+
+func (r *Reader) read(ctx context.Context, img image.Image, opt Options) (*Reading, error) {
 	start := time.Now()
 	if opt.Now.IsZero() {
 		return nil, errors.New("idcard: Options.Now is required")
@@ -104,6 +123,7 @@ func (r *Reader) Read(ctx context.Context, img image.Image, opt Options) (*Readi
 	a.rescale(1 / up)
 	rd := a.reading(opt)
 	rd.Millis = time.Since(start).Milliseconds()
+	rd.Timing = res.Timing
 	return rd, nil
 }
 
@@ -376,6 +396,14 @@ func (a *analysis) extract(opt Options) {
 		key := s.Key
 		if key == "" {
 			key = slot(a.side, pos)
+			// A value box can overlap its label: drop leading characters
+			// that sit in the label column (fragments of the label glyphs).
+			if key != "" && key != KeyNumber && key != KeyNation {
+				s = a.trimLabelColumn(s)
+				if s.End <= s.Start {
+					continue
+				}
+			}
 		}
 		if key == "" {
 			continue
@@ -484,6 +512,24 @@ func (a *analysis) extract(opt Options) {
 		set(KeyIssue, issue, q.Sub(0, 0.5))
 		set(KeyExpire, expire, q.Sub(0.5, 1))
 	}
+}
+
+// trimLabelColumn drops a segment's leading characters whose centres lie
+// left of where values start on the card.
+func (a *analysis) trimLabelColumn(s segment) segment {
+	if !a.hasCard || len(s.Line.Chars) != len([]rune(s.Line.Text)) {
+		return s
+	}
+	minX := FrontValueX - 6
+	if a.side == "back" {
+		minX = BackValueX - 6
+	}
+	rs := []rune(s.Line.Text)
+	for s.Start < s.End && a.cardPos(s.Line.CharBox(s.Start, s.Start).Center()).X < minX {
+		s.Start++
+	}
+	s.Text = string(rs[s.Start:s.End])
+	return s
 }
 
 func isFrontKey(k string) bool {
@@ -617,3 +663,6 @@ func encodeJPEG(img image.Image, q int) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// OCR exposes the underlying engine (evaluation, debugging).
+func (r *Reader) OCR() *ocr.Engine { return r.ocr }

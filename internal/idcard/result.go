@@ -1,5 +1,7 @@
 package idcard
 
+import "github.com/faceprint/faceprint/internal/vision/ocr"
+
 // Baidu field names (words_result keys).
 const (
 	KeyName      = "姓名"
@@ -95,11 +97,12 @@ type Measures struct {
 // Reading is everything the reader found on one side.
 type Reading struct {
 	Response   Response
-	Side       string      // side recognised on the card: front, back or "" (none)
+	Side       string // side recognised on the card: front, back or "" (none)
 	Fields     map[string]string
 	Expired    bool        // back side: expiry date before now
 	Portrait   []byte      // JPEG of the portrait (front), when found
 	Correction *Correction // checksum repair of the number, when one was made
 	Measures   Measures
 	Millis     int64
+	Timing     ocr.Timing
 }

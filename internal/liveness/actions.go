@@ -38,16 +38,10 @@ func (a *analysis) baselineIdx() []int {
 			return idx
 		}
 	}
-	// a recorded video starts at rest: its first second is the baseline
-	var idx []int
-	first := a.obs[a.faces[0]].At
-	for _, i := range a.faces {
-		if a.obs[i].At < first+1000 {
-			idx = append(idx, i)
-		}
-	}
-	if len(idx) >= 3 {
-		return idx
+	// a recorded video starts at rest: its first frames are the baseline
+	// (a user may start turning within the first second)
+	if len(a.faces) >= 3 {
+		return a.faces[:3]
 	}
 	return a.faces
 }

@@ -69,7 +69,7 @@ type Plan struct {
 type Options struct {
 	IdentityInput    string `json:"identity_input" yaml:"identity_input"`
 	CardSides        string `json:"card_sides" yaml:"card_sides"`
-	CardRiskCheck    bool   `json:"card_risk_check" yaml:"card_risk_check"`         // reject copies / screen re-captures
+	CardRiskCheck    bool   `json:"card_risk_check" yaml:"card_risk_check"`       // reject copies / screen re-captures
 	AllowExpiredCard bool   `json:"allow_expired_card" yaml:"allow_expired_card"` // accept a card whose expiry date passed
 
 	CompareSource string `json:"compare_source" yaml:"compare_source"`
@@ -103,8 +103,8 @@ type LivenessOptions struct {
 	Mode          string   `json:"mode" yaml:"mode"`
 	Level         string   `json:"level" yaml:"level"`
 	SpoofingLevel string   `json:"spoofing_level" yaml:"spoofing_level"`
-	Actions       []string `json:"actions" yaml:"actions"`           // pool to draw from (action mode)
-	ActionCount   int      `json:"action_count" yaml:"action_count"` // N of the pool, random order
+	Actions       []string `json:"actions" yaml:"actions"`               // pool to draw from (action mode)
+	ActionCount   int      `json:"action_count" yaml:"action_count"`     // N of the pool, random order
 	AllowNoFlash  bool     `json:"allow_no_flash" yaml:"allow_no_flash"` // flash mode: users may choose an action challenge instead
 }
 

@@ -21,8 +21,8 @@ type Capture struct {
 	Glare         float64 // peak strength of a glare spot (0 = none)
 	Shadow        float64 // darkest factor of a shadow gradient (0 = none)
 	BusyBG        bool
-	Screen        bool // re-captured from a screen (pixel grid + moiré)
-	Photocopy     bool // greyscale photocopy
+	Screen        bool   // re-captured from a screen (pixel grid + moiré)
+	Photocopy     bool   // greyscale photocopy
 	Quality       string // "", "blurred", "over_exposure", "over_dark"
 	JPEGQuality   int
 }

@@ -158,9 +158,9 @@ func RandomPerson(r *rand.Rand, now time.Time, invalidShare float64) Person {
 // Truth is the ground truth stored next to each generated image.
 type Truth struct {
 	File        string            `json:"file"`
-	Side        string            `json:"side"`                // side printed on the card
-	AskSide     string            `json:"ask_side"`            // id_card_side to request
-	Fields      map[string]string `json:"fields"`              // Baidu words_result keys → expected words
+	Side        string            `json:"side"`     // side printed on the card
+	AskSide     string            `json:"ask_side"` // id_card_side to request
+	Fields      map[string]string `json:"fields"`   // Baidu words_result keys → expected words
 	NumberKind  string            `json:"number_kind,omitempty"`
 	NumberType  int               `json:"idcard_number_type"` // expected idcard_number_type (front)
 	ImageStatus string            `json:"image_status"`

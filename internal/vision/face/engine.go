@@ -36,9 +36,9 @@ var arcfaceRef = []Point{
 
 // Engine runs the face models. It is safe for concurrent use.
 type Engine struct {
-	gate                                        *vision.Gate
+	gate                                       *vision.Gate
 	detect, landmark, feature, live, eye, pose *vision.Model
-	closeOnce                                   sync.Once
+	closeOnce                                  sync.Once
 }
 
 // Open loads the face models from modelsDir/face. The runtime must stay

@@ -90,7 +90,7 @@ type DetectOptions struct {
 	Pose      bool
 	Eyes      bool // implies Landmarks
 	Liveness  bool
-	Quality   bool // implies Landmarks
+	Quality   bool    // implies Landmarks
 	MinScore  float64 // detector threshold; 0 means the default (0.7)
 	MinSize   int     // smallest face side in pixels to report; 0 means 20
 }

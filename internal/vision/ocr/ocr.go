@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/faceprint/faceprint/internal/vision"
 )
@@ -146,9 +147,16 @@ type Result struct {
 	Lines  []Line
 	Width  int
 	Height int
+	// Timing is how long each stage took.
+	Timing Timing
 	// Angle is the dominant reading direction in radians (0 = upright,
 	// π/2 = text runs downwards, i.e. the page is turned 90° clockwise).
 	Angle float64
+}
+
+// Timing is the time spent per pipeline stage.
+type Timing struct {
+	Detect, Classify, Recognize time.Duration
 }
 
 // Options adjust one call.
@@ -221,17 +229,21 @@ func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 func (e *Engine) Read(ctx context.Context, img image.Image, opt Options) (*Result, error) {
 	src := ToRGBA(img)
 	res := &Result{Width: src.Rect.Dx(), Height: src.Rect.Dy()}
+	t0 := time.Now()
 	quads, dscores, err := e.Detect(ctx, src)
 	if err != nil {
 		return nil, err
 	}
+	res.Timing.Detect = time.Since(t0)
 	if len(quads) == 0 {
 		return res, nil
 	}
+	t1 := time.Now()
 	flips, err := e.classify(ctx, src, quads)
 	if err != nil {
 		return nil, err
 	}
+	res.Timing.Classify = time.Since(t1)
 	oriented := make([]Quad, len(quads))
 	for i, q := range quads {
 		if flips[i] {
@@ -252,10 +264,12 @@ func (e *Engine) Read(ctx context.Context, img image.Image, opt Options) (*Resul
 			}
 		}
 	}
+	t2 := time.Now()
 	lines, err := e.recognize(ctx, src, oriented)
 	if err != nil {
 		return nil, err
 	}
+	res.Timing.Recognize = time.Since(t2)
 	for i := range lines {
 		lines[i].DetScore = dscores[i]
 		lines[i].Flipped = flips[i]

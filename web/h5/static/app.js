@@ -8,7 +8,7 @@ import { check } from './idnum.js';
 import { cardStep } from './card.js';
 import { livenessStep } from './liveness.js';
 
-const state = { camera: null, acknowledged: false };
+const state = { camera: null, ack: {} }; // ack: failure explained, per camera (environment/user)
 const never = () => new Promise(() => {});
 
 // guard runs fn. A retryable failure (network, busy) shows a screen whose
@@ -74,7 +74,7 @@ async function runPreflight(view, facing) {
   const d = await cam.preflight(facing);
   if (d.reason !== 'ok') d.fallback = fallbackFor(view, facing);
   state.camera = d;
-  state.acknowledged = d.reason === 'ok';
+  state.ack = {};
   await send('POST', 'diagnostics', d).catch(() => {}); // diagnostics must not block the user
   return d;
 }
@@ -94,13 +94,13 @@ async function withCamera(view, facing, step) {
   }
   const d = state.camera;
   if (d.reason === 'ok') return step(true);
-  if (!state.acknowledged || fallbackFor(view, facing) === 'none') {
+  if (!state.ack[facing] || fallbackFor(view, facing) === 'none') {
     const choice = await preflightScreen(view, facing, d);
     if (choice === 'retry') {
       await runPreflight(view, facing);
       return withCamera(view, facing, step);
     }
-    state.acknowledged = true;
+    state.ack[facing] = true;
   }
   return step(false);
 }

@@ -1,0 +1,344 @@
+package idcard
+
+import (
+	"image"
+	"math"
+	"math/cmplx"
+
+	"github.com/faceprint/faceprint/internal/vision/ocr"
+)
+
+// Thresholds on Measures, calibrated on generated captures (faceprint eval
+// idcards) and kept deliberately conservative: a doubtful case stays normal.
+var (
+	BlurThreshold      = 0.010 // Sharpness below → blurred
+	DarkThreshold      = 55.0  // MeanLuma below → over_dark
+	ExposureThreshold  = 0.45  // Saturated share above → over_exposure
+	CopyChromaMax      = 4.0   // Chroma below → greyscale copy
+	ScreenPeakMin      = 30.0  // ScreenPeak above → screen re-capture
+	ScreenUnknownBelow = 20.0  // between the two: cannot tell
+)
+
+// measure fills a.measures from the rectified card and the photo.
+func (a *analysis) measure() {
+	m := &a.measures
+	m.Anchors = a.anchors
+	var confSum float64
+	n := 0
+	for _, s := range a.segs {
+		for _, c := range s.confs() {
+			confSum += float64(c)
+			n++
+		}
+	}
+	if n > 0 {
+		m.RecConfidence = confSum / float64(n)
+	}
+	if a.cardImg == nil {
+		return
+	}
+	m.CardCoverage = coverage(a.toImage, a.src.Rect.Dx(), a.src.Rect.Dy())
+	luma, chroma := lumaChroma(a.cardImg)
+	var sum float64
+	sat := 0
+	for _, v := range luma {
+		sum += v
+		if v >= 250 {
+			sat++
+		}
+	}
+	m.MeanLuma = sum / float64(len(luma))
+	m.Saturated = float64(sat) / float64(len(luma))
+	m.Chroma = chroma
+	m.Sharpness = sharpness(luma, CardW, CardH)
+	m.ScreenPeak = screenPeak(a.src, a.toImage)
+}
+
+// coverage is the share of the card that lies inside the photo.
+func coverage(toImage ocr.Homography, w, h int) float64 {
+	in, all := 0, 0
+	for y := 0.5; y < 20; y++ {
+		for x := 0.5; x < 32; x++ {
+			p := toImage.Apply(ocr.Point{X: x / 32 * CardW, Y: y / 20 * CardH})
+			all++
+			if p.X >= 0 && p.Y >= 0 && p.X < float64(w) && p.Y < float64(h) {
+				in++
+			}
+		}
+	}
+	return float64(in) / float64(all)
+}
+
+// lumaChroma returns the luminance plane and the mean colourfulness after a
+// grey-world white balance (so a tinted grey copy still measures ~0). The
+// portrait area counts: on a real card it is the most colourful part.
+func lumaChroma(img *image.RGBA) ([]float64, float64) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	luma := make([]float64, w*h)
+	var mr, mg, mb float64
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			o := y*img.Stride + x*4
+			r, g, b := float64(img.Pix[o]), float64(img.Pix[o+1]), float64(img.Pix[o+2])
+			mr += r
+			mg += g
+			mb += b
+			luma[y*w+x] = 0.299*r + 0.587*g + 0.114*b
+		}
+	}
+	n := float64(w * h)
+	mr, mg, mb = mr/n+1, mg/n+1, mb/n+1
+	mean := (mr + mg + mb) / 3
+	kr, kg, kb := mean/mr, mean/mg, mean/mb
+	var c float64
+	for y := 0; y < h; y += 2 {
+		for x := 0; x < w; x += 2 {
+			o := y*img.Stride + x*4
+			r, g, b := float64(img.Pix[o])*kr, float64(img.Pix[o+1])*kg, float64(img.Pix[o+2])*kb
+			c += math.Max(r, math.Max(g, b)) - math.Min(r, math.Min(g, b))
+		}
+	}
+	return luma, c / (n / 4)
+}
+
+// sharpness is the mean squared Laplacian over the variance of the card's
+// luminance: contrast-independent, and low when strokes are smeared.
+func sharpness(l []float64, w, h int) float64 {
+	var mean, lap float64
+	for _, v := range l {
+		mean += v
+	}
+	mean /= float64(len(l))
+	var variance float64
+	for _, v := range l {
+		variance += (v - mean) * (v - mean)
+	}
+	variance /= float64(len(l))
+	n := 0
+	for y := 1; y < h-1; y++ {
+		for x := 1; x < w-1; x++ {
+			i := y*w + x
+			d := 4*l[i] - l[i-1] - l[i+1] - l[i-w] - l[i+w]
+			lap += d * d
+			n++
+		}
+	}
+	if variance < 1 || n == 0 {
+		return 0
+	}
+	return lap / float64(n) / variance / 16
+}
+
+// screenPeak looks for the periodic structure a display adds (sub-pixel
+// grid, moiré): in the photo's own pixels (rectifying would resample the
+// grid away), it averages the power spectra of windowed 64×64 patches from
+// inside the card and returns the strongest peak relative to the median of
+// its frequency ring. JPEG block harmonics (multiples of 8 cycles) are skipped.
+func screenPeak(src *image.RGBA, toImage ocr.Homography) float64 {
+	const N = 64
+	var acc [N][N]float64
+	patches := 0
+	// Patch centres on a grid over the card's text-free and text areas alike.
+	for _, cy := range []float64{0.2, 0.4, 0.6, 0.8} {
+		for _, cx := range []float64{0.15, 0.35, 0.55, 0.75} {
+			c := toImage.Apply(ocr.Point{X: cx * CardW, Y: cy * CardH})
+			x0, y0 := int(c.X)-N/2, int(c.Y)-N/2
+			if x0 < 0 || y0 < 0 || x0+N > src.Rect.Dx() || y0+N > src.Rect.Dy() {
+				continue
+			}
+			var buf [N][N]complex128
+			var mean float64
+			for y := 0; y < N; y++ {
+				for x := 0; x < N; x++ {
+					o := (y0+y)*src.Stride + (x0+x)*4
+					v := 0.299*float64(src.Pix[o]) + 0.587*float64(src.Pix[o+1]) + 0.114*float64(src.Pix[o+2])
+					buf[y][x] = complex(v, 0)
+					mean += v
+				}
+			}
+			mean /= N * N
+			for y := 0; y < N; y++ {
+				wy := 0.5 - 0.5*math.Cos(2*math.Pi*float64(y)/(N-1))
+				for x := 0; x < N; x++ {
+					wx := 0.5 - 0.5*math.Cos(2*math.Pi*float64(x)/(N-1))
+					buf[y][x] = complex((real(buf[y][x])-mean)*wx*wy, 0)
+				}
+			}
+			fft2(&buf)
+			for y := 0; y < N; y++ {
+				for x := 0; x < N; x++ {
+					a := cmplx.Abs(buf[y][x])
+					acc[y][x] += a * a
+				}
+			}
+			patches++
+		}
+	}
+	if patches == 0 {
+		return 0
+	}
+	// Ring medians over frequency radius.
+	rings := make([][]float64, N)
+	freq := func(i int) int {
+		if i > N/2 {
+			return i - N
+		}
+		return i
+	}
+	for y := 0; y < N; y++ {
+		for x := 0; x < N; x++ {
+			r := int(math.Round(math.Hypot(float64(freq(x)), float64(freq(y)))))
+			if r < N {
+				rings[r] = append(rings[r], acc[y][x])
+			}
+		}
+	}
+	med := make([]float64, N)
+	for r, v := range rings {
+		med[r] = median(v)
+	}
+	best := 0.0
+	for y := 0; y < N; y++ {
+		for x := 0; x < N; x++ {
+			fx, fy := freq(x), freq(y)
+			r := int(math.Round(math.Hypot(float64(fx), float64(fy))))
+			if r < 6 || r >= N/2 {
+				continue // content dominates low frequencies
+			}
+			if fx%8 == 0 || fy%8 == 0 {
+				continue // JPEG 8×8 block harmonics and the axes
+			}
+			if med[r] <= 0 {
+				continue
+			}
+			if v := acc[y][x] / med[r]; v > best {
+				best = v
+			}
+		}
+	}
+	return best
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	c := append([]float64(nil), v...)
+	// Small slices: insertion sort is enough.
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j] < c[j-1]; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+	return c[len(c)/2]
+}
+
+// fft2 is an in-place 2-D radix-2 FFT of a 64×64 block.
+func fft2(b *[64][64]complex128) {
+	for y := range b {
+		fft(b[y][:])
+	}
+	var col [64]complex128
+	for x := 0; x < 64; x++ {
+		for y := 0; y < 64; y++ {
+			col[y] = b[y][x]
+		}
+		fft(col[:])
+		for y := 0; y < 64; y++ {
+			b[y][x] = col[y]
+		}
+	}
+}
+
+func fft(a []complex128) {
+	n := len(a)
+	for i, j := 1, 0; i < n; i++ {
+		bit := n >> 1
+		for ; j&bit != 0; bit >>= 1 {
+			j ^= bit
+		}
+		j ^= bit
+		if i < j {
+			a[i], a[j] = a[j], a[i]
+		}
+	}
+	for l := 2; l <= n; l <<= 1 {
+		w := cmplx.Exp(complex(0, -2*math.Pi/float64(l)))
+		for i := 0; i < n; i += l {
+			wk := complex(1, 0)
+			for k := 0; k < l/2; k++ {
+				u, v := a[i+k], a[i+k+l/2]*wk
+				a[i+k], a[i+k+l/2] = u+v, u-v
+				wk *= w
+			}
+		}
+	}
+}
+
+// qualityStatus turns the measures into image_status for a card of the right side.
+func qualityStatus(m Measures) string {
+	switch {
+	case m.MeanLuma > 0 && m.MeanLuma < DarkThreshold:
+		return StatusOverDark
+	case m.Saturated > ExposureThreshold:
+		return StatusOverExposure
+	case m.MeanLuma > 0 && m.Sharpness < BlurThreshold:
+		return StatusBlurred
+	}
+	return StatusNormal
+}
+
+// riskType decides risk_type. Temporary cards are named by their title
+// (临时居民身份证); screens and copies by measurement; unknown when no
+// card could be rectified to measure.
+func riskType(a *analysis) string {
+	m := a.measures
+	switch {
+	case a.side == "":
+		return RiskUnknown
+	case a.temporary:
+		return RiskTemporary
+	case a.cardImg == nil:
+		return RiskUnknown
+	case m.Chroma < CopyChromaMax:
+		return RiskCopy
+	case m.ScreenPeak >= ScreenPeakMin:
+		return RiskScreen
+	case m.ScreenPeak == 0 && m.CardCoverage < 0.9:
+		return RiskUnknown // the card runs off the photo: too little to measure
+	}
+	return RiskNormal
+}
+
+// cardQuality fills card_quality from the measures: clear (sharpness),
+// complete (card inside the photo) and not covered (the expected fields read).
+func cardQuality(a *analysis) *CardQuality {
+	m := a.measures
+	q := &CardQuality{}
+	clear := sigmoid((m.Sharpness - BlurThreshold) / (BlurThreshold * 0.3))
+	q.IsClearPropobility = round3(clear)
+	if clear >= 0.5 {
+		q.IsClear = 1
+	}
+	q.IsCompletePropobility = round3(m.CardCoverage)
+	if m.CardCoverage >= 0.98 {
+		q.IsComplete = 1
+	}
+	want := len(FrontKeys)
+	if a.side == "back" {
+		want = len(BackKeys)
+	}
+	cover := 0.0
+	if want > 0 && a.side != "" {
+		cover = float64(len(a.fields)) / float64(want)
+	}
+	q.IsNoCoverPropobility = round3(cover)
+	if cover >= 0.99 {
+		q.IsNoCover = 1
+	}
+	return q
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

