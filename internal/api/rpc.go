@@ -115,12 +115,10 @@ func (s *Server) verifyErr(w http.ResponseWriter, r *http.Request, err error) {
 		rpcError(w, r, CodeVerifyFailed, "")
 	case errors.Is(err, verify.ErrWrongState):
 		rpcError(w, r, CodeWrongState, "")
-	case errors.Is(err, verify.ErrInvalidIdentity):
-		if strings.Contains(err.Error(), "name") {
-			rpcError(w, r, CodeNameFormat, "")
-		} else {
-			rpcError(w, r, CodeIDFormat, "")
-		}
+	case errors.Is(err, verify.ErrInvalidName):
+		rpcError(w, r, CodeNameFormat, "")
+	case errors.Is(err, verify.ErrInvalidIDNumber):
+		rpcError(w, r, CodeIDFormat, "")
 	default:
 		s.Log.Error("rpc", "log_id", LogID(r), "path", r.URL.Path, "err", err)
 		rpcError(w, r, CodeServiceError, "")

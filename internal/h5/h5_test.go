@@ -508,3 +508,35 @@ func TestStaticAssets(t *testing.T) {
 		t.Errorf("page assets %d bytes > 100 KB", total)
 	}
 }
+
+func TestFrameAncestorsFromPlan(t *testing.T) {
+	r := newRig(t, h5.Limits{})
+	s := h5test.Session{}
+	r.fake.Add("tok", s)
+	got, _ := r.fake.Session("tok")
+	got.Plan.FrameAncestors = []string{"https://app.example.com", "not an origin"}
+	r.fake.Add("tok", got)
+	res, _ := r.browser().open("token=tok")
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors https://app.example.com;") || res.Header.Get("X-Frame-Options") != "" {
+		t.Fatalf("CSP %q, XFO %q", csp, res.Header.Get("X-Frame-Options"))
+	}
+}
+
+func TestDiagnosticsAreSanitised(t *testing.T) {
+	r := newRig(t, h5.Limits{})
+	r.fake.Add("tok", h5test.Session{})
+	b := r.browser()
+	b.open("token=tok")
+	code, _ := b.json("POST", "diagnostics", map[string]any{"reason": "<script>", "camera": strings.Repeat("x", 500), "width": 1 << 30, "fps": -3})
+	if code != 200 {
+		t.Fatalf("diagnostics: %d", code)
+	}
+	d := r.fake.Diagnostics[0]
+	if d.Reason != "other" || len(d.Camera) > 40 || d.Width != 16384 || d.FPS != 0 {
+		t.Errorf("diagnostics stored as %+v", d)
+	}
+	if code, _ := b.json("POST", "diagnostics", map[string]any{"reason": "ok", "score": 1}); code != http.StatusBadRequest {
+		t.Errorf("unknown field accepted: %d", code)
+	}
+}

@@ -164,10 +164,13 @@ func normBirth(s string) string {
 	m := reDate.FindStringSubmatch(s)
 	if m == nil {
 		ds := strings.Join(reDigits.FindAllString(s, -1), "")
-		if len(ds) == 8 {
-			return ds
+		if len(ds) != 8 {
+			return ""
 		}
-		return ""
+		if _, err := ParseDate(ds); err != nil {
+			return ""
+		}
+		return ds
 	}
 	d := m[1] + pad2(m[2]) + pad2(m[3])
 	if _, err := ParseDate(d); err != nil {

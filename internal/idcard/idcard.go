@@ -586,6 +586,9 @@ func (a *analysis) reading(opt Options) *Reading {
 		status = StatusOtherType
 	case a.side == "":
 		status = StatusNonIDCard
+		if s := wholeImageStatus(a.src); s != "" {
+			status = s
+		}
 	case a.side != opt.Side:
 		status = StatusReversedSide
 	default:

@@ -11,10 +11,11 @@ import (
 // Thresholds on Measures, calibrated on generated captures (faceprint eval
 // idcards) and kept deliberately conservative: a doubtful case stays normal.
 var (
-	BlurThreshold      = 0.010 // Sharpness below → blurred
+	BlurThreshold      = 0.0025 // Sharpness below → blurred
 	DarkThreshold      = 55.0  // MeanLuma below → over_dark
-	ExposureThreshold  = 0.45  // Saturated share above → over_exposure
-	CopyChromaMax      = 4.0   // Chroma below → greyscale copy
+	ExposureThreshold  = 0.45  // Saturated share above → over_exposure …
+	InkWashedOut       = 80.0  // … when even the ink (2nd percentile) is this light
+	CopyChromaMax      = 4.0   // Chroma as % of MeanLuma below → greyscale copy
 	ScreenPeakMin      = 30.0  // ScreenPeak above → screen re-capture
 	ScreenUnknownBelow = 20.0  // between the two: cannot tell
 )
@@ -50,8 +51,42 @@ func (a *analysis) measure() {
 	m.MeanLuma = sum / float64(len(luma))
 	m.Saturated = float64(sat) / float64(len(luma))
 	m.Chroma = chroma
-	m.Sharpness = sharpness(luma, CardW, CardH)
+	m.InkLuma = percentile(luma, 0.02)
+	// Half scale: rectification resampling and mild capture blur vanish,
+	// heavy defocus remains.
+	half, hw, hh := halve(luma, CardW, CardH)
+	m.Sharpness = sharpness(half, hw, hh)
 	m.ScreenPeak = screenPeak(a.src, a.toImage)
+}
+
+// halve box-averages a plane to half size.
+func halve(l []float64, w, h int) ([]float64, int, int) {
+	hw, hh := w/2, h/2
+	out := make([]float64, hw*hh)
+	for y := 0; y < hh; y++ {
+		for x := 0; x < hw; x++ {
+			i := 2*y*w + 2*x
+			out[y*hw+x] = (l[i] + l[i+1] + l[i+w] + l[i+w+1]) / 4
+		}
+	}
+	return out, hw, hh
+}
+
+// percentile returns the p-quantile of v (0..255 values) via a histogram.
+func percentile(v []float64, p float64) float64 {
+	var hist [256]int
+	for _, x := range v {
+		hist[int(math.Max(0, math.Min(255, x)))]++
+	}
+	target := int(p * float64(len(v)))
+	acc := 0
+	for i, n := range hist {
+		acc += n
+		if acc > target {
+			return float64(i)
+		}
+	}
+	return 255
 }
 
 // coverage is the share of the card that lies inside the photo.
@@ -280,7 +315,7 @@ func qualityStatus(m Measures) string {
 	switch {
 	case m.MeanLuma > 0 && m.MeanLuma < DarkThreshold:
 		return StatusOverDark
-	case m.Saturated > ExposureThreshold:
+	case m.Saturated > ExposureThreshold && m.InkLuma > InkWashedOut:
 		return StatusOverExposure
 	case m.MeanLuma > 0 && m.Sharpness < BlurThreshold:
 		return StatusBlurred
@@ -298,9 +333,11 @@ func riskType(a *analysis) string {
 		return RiskUnknown
 	case a.temporary:
 		return RiskTemporary
+	case a.cardImg != nil && qualityStatus(m) != StatusNormal:
+		return RiskUnknown // colour and texture cannot be judged on a washed-out, dark or blurred card
 	case a.cardImg == nil:
 		return RiskUnknown
-	case m.Chroma < CopyChromaMax:
+	case m.Chroma*100/math.Max(m.MeanLuma, 1) < CopyChromaMax:
 		return RiskCopy
 	case m.ScreenPeak >= ScreenPeakMin:
 		return RiskScreen
@@ -342,3 +379,41 @@ func cardQuality(a *analysis) *CardQuality {
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// wholeImageStatus judges a photo in which no card was found: a photo that
+// is mostly blown out, dark or blurred is reported as such rather than as
+// "not a card", since the card may well be there.
+func wholeImageStatus(src *image.RGBA) string {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	step := max(1, max(w, h)/400)
+	var l []float64
+	sw, sh := 0, 0
+	for y := 0; y < h; y += step {
+		sh++
+		sw = 0
+		for x := 0; x < w; x += step {
+			o := y*src.Stride + x*4
+			l = append(l, 0.299*float64(src.Pix[o])+0.587*float64(src.Pix[o+1])+0.114*float64(src.Pix[o+2]))
+			sw++
+		}
+	}
+	if len(l) == 0 {
+		return StatusUnknown
+	}
+	var sum float64
+	sat := 0
+	for _, v := range l {
+		sum += v
+		if v >= 250 {
+			sat++
+		}
+	}
+	mean := sum / float64(len(l))
+	switch {
+	case mean < DarkThreshold:
+		return StatusOverDark
+	case float64(sat)/float64(len(l)) > ExposureThreshold:
+		return StatusOverExposure
+	}
+	return ""
+}

@@ -269,3 +269,25 @@ func shuffle(r io.Reader, s []string) error {
 	}
 	return nil
 }
+
+// FlashSecret builds the secret of a flash challenge with these colours and
+// the standard timing (lead-in hold, 600 ms per colour, closing hold).
+func FlashSecret(nonce string, colors []string) Secret {
+	s := Secret{Nonce: nonce, Mode: plan.LivenessFlash, Colors: colors}
+	s.Steps = append(s.Steps, step(KindHold, KindHold, leadInMillis))
+	for _, c := range colors {
+		s.Steps = append(s.Steps, Step{Kind: KindFlash, Color: c, Millis: flashMillis})
+	}
+	s.Steps = append(s.Steps, step(KindHold, KindHold, 1000))
+	return s
+}
+
+// SilentSecret and NearFarSecret build order-only secrets for recorded videos.
+func SilentSecret(nonce string) Secret {
+	return Secret{Nonce: nonce, Mode: plan.LivenessSilent, Steps: []Step{step(KindHold, KindHold, holdMillis)}}
+}
+
+// NearFarSecret: far, then near.
+func NearFarSecret(nonce string) Secret {
+	return Secret{Nonce: nonce, Mode: plan.LivenessNearFar, Steps: []Step{step(KindFar, KindFar, nearFarMillis), step(KindNear, KindNear, nearFarMillis)}}
+}

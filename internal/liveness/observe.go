@@ -104,7 +104,9 @@ func thumbnail(img *image.NRGBA) []float64 {
 	b := img.Bounds()
 	t := make([]float64, thumbW*thumbH)
 	cnt := make([]float64, thumbW*thumbH)
-	step := max(1, min(b.Dx(), b.Dy())/96) // sample a sparse grid: enough for 32×24
+	// every pixel (every second one in large frames): averaging many pixels per
+	// cell keeps sensor noise out of the frame differences
+	step := max(1, min(b.Dx(), b.Dy())/500)
 	for y := b.Min.Y; y < b.Max.Y; y += step {
 		ty := (y - b.Min.Y) * thumbH / b.Dy()
 		row := img.Pix[(y-b.Min.Y)*img.Stride:]

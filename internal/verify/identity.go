@@ -8,27 +8,33 @@ import (
 	"unicode/utf8"
 )
 
+// Identity errors; both match ErrInvalidIdentity with errors.Is.
+var (
+	ErrInvalidName     = fmt.Errorf("%w: name", ErrInvalidIdentity)
+	ErrInvalidIDNumber = fmt.Errorf("%w: ID number", ErrInvalidIdentity)
+)
+
 // ValidateIdentity checks a name and a mainland resident ID number
 // (GB 11643-1999: 17 digits + MOD 11-2 check character, a valid birth date).
 // Other certificate types only get length and character checks.
 func ValidateIdentity(name, idNumber string, certType int) error {
 	n := utf8.RuneCountInString(name)
 	if n < 1 || n > 32 {
-		return fmt.Errorf("%w: name must be 1–32 characters", ErrInvalidIdentity)
+		return fmt.Errorf("%w: must be 1–32 characters", ErrInvalidName)
 	}
 	for _, r := range name {
 		if !(unicode.Is(unicode.Han, r) || unicode.IsLetter(r) || r == '·' || r == '•' || r == ' ' || r == '.') {
-			return fmt.Errorf("%w: name contains %q", ErrInvalidIdentity, r)
+			return fmt.Errorf("%w: contains %q", ErrInvalidName, r)
 		}
 	}
 	if certType != 0 {
 		if len(idNumber) < 5 || len(idNumber) > 32 {
-			return fmt.Errorf("%w: certificate number length", ErrInvalidIdentity)
+			return fmt.Errorf("%w: certificate number length", ErrInvalidIDNumber)
 		}
 		return nil
 	}
 	if !ValidIDNumber(idNumber) {
-		return fmt.Errorf("%w: ID number fails the GB 11643 check", ErrInvalidIdentity)
+		return fmt.Errorf("%w: fails the GB 11643 check", ErrInvalidIDNumber)
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // missing skips a test whose tools or data are absent, or fails it under CI.
-func missing(t *testing.T, format string, args ...any) {
+func missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") != "" {
@@ -31,7 +31,7 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
-func generated(t *testing.T, parts ...string) string {
+func generated(t testing.TB, parts ...string) string {
 	p := filepath.Join(append([]string{repoRoot(), "testdata", "generated"}, parts...)...)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func generated(t *testing.T, parts ...string) string {
 	return p
 }
 
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	for _, p := range []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -49,7 +49,7 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-func ffmpeg(t *testing.T) string {
+func ffmpeg(t testing.TB) string {
 	p, err := exec.LookPath("ffmpeg")
 	if err != nil {
 		missing(t, "ffmpeg not installed (apt-get install -y ffmpeg)")
@@ -61,7 +61,7 @@ var genMu sync.Mutex
 
 // makeFile runs ffmpeg to create out unless it exists (generated files are
 // reused between runs; delete testdata/generated to rebuild them).
-func makeFile(t *testing.T, out string, args ...string) string {
+func makeFile(t testing.TB, out string, args ...string) string {
 	t.Helper()
 	genMu.Lock()
 	defer genMu.Unlock()
@@ -80,7 +80,7 @@ func makeFile(t *testing.T, out string, args ...string) string {
 }
 
 // testPattern is a sharp synthetic camera picture (fast tests only).
-func testPattern(t *testing.T) string {
+func testPattern(t testing.TB) string {
 	return makeFile(t, generated(t, "camera", "testsrc-640x480.y4m"),
 		"-f", "lavfi", "-i", "testsrc2=size=640x480:rate=10", "-t", "4", "-pix_fmt", "yuv420p")
 }

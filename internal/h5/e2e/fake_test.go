@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"image/jpeg"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +37,16 @@ func fakeServer(t *testing.T) (*httptest.Server, *h5test.Fake) {
 
 func (p *phone) visible(sel string) bool {
 	return p.eval(`(() => { const e = document.querySelector(`+"`"+sel+"`"+`); return e && e.offsetParent !== null ? 'y' : ''; })()`) == "y"
+}
+
+// waitVideo waits until the camera preview shows frames (for screenshots).
+func (p *phone) waitVideo() {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const v = document.querySelector('video'); return !!v && v.videoWidth > 0 && v.currentTime > 0.2; })()`)); err != nil {
+		p.t.Logf("camera preview not playing: %v", err)
+	}
 }
 
 func (p *phone) value(sel string) string {
@@ -85,6 +96,7 @@ func TestFakeOCRFlowChinese(t *testing.T) {
 	p.tap("#start")
 
 	p.wait("#screen-card-front", 15*time.Second)
+	p.waitVideo()
 	p.shot("zh-03-card-front")
 	p.checkLayout("card")
 	p.captureCard("#screen-confirm", 12*time.Second)
@@ -108,6 +120,7 @@ func TestFakeOCRFlowChinese(t *testing.T) {
 
 	p.wait("#face-start", 10*time.Second)
 	p.checkLayout("liveness intro")
+	p.waitVideo()
 	p.shot("zh-06-liveness-intro")
 	p.tap("#face-start")
 	p.wait("#instruction", 10*time.Second)
@@ -189,7 +202,7 @@ func TestFakeManualPlanFailThenRetryEnglish(t *testing.T) {
 			t.Errorf("reason %q", got)
 		}
 		if attempt == 1 {
-			if got := p.text("#tries"); got != "1 tries left" {
+			if got := p.text("#tries"); got != "1 try left" {
 				t.Errorf("tries %q", got)
 			}
 			p.checkLayout("failed")
@@ -284,4 +297,44 @@ func TestFakeErrorPages(t *testing.T) {
 	p.do(chromedp.Evaluate[chromedp.Void](`window.fetch = window.__realFetch`))
 	p.tap("#retry")
 	p.wait("#screen-card-front", 10*time.Second)
+}
+
+func TestFakeFlashWarningAndNoFlash(t *testing.T) {
+	srv, f := fakeServer(t)
+	f.Public = []byte(`{"mode":"flash","steps":[{"kind":"hold","prompt_zh":"请保持不动","prompt_en":"Hold still","ms":800},` +
+		`{"kind":"flash","color":"#FF0000","ms":600},{"kind":"flash","color":"#00FFFF","ms":600},{"kind":"flash","color":"#0000FF","ms":600},` +
+		`{"kind":"hold","prompt_zh":"请保持不动","prompt_en":"Hold still","ms":600}],"capture":{"fps":10,"max_frames":80,"max_ms":15000,"width":640,"height":480}}`)
+	pv := verify.PlanView{Title: "实名认证", ShowTitleBar: true, ConsentText: plan.Defaults().ConsentText, Language: "zh",
+		IdentityInput: plan.InputSubmitted, LivenessMode: plan.LivenessFlash, AllowNoFlash: true}
+	f.Add("tok", h5test.Session{Plan: pv, SuccessURL: srv.URL + "/done?r=ok"})
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	started := time.Now()
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#start", 10*time.Second)
+	t.Logf("first screen: %v wall; in page: domInteractive %s ms, first screen rendered %s ms", time.Since(started),
+		p.eval(`String(Math.round(performance.getEntriesByType('navigation')[0].domInteractive))`),
+		p.eval(`String(Math.round(performance.getEntriesByName('fp-first-screen')[0].startTime))`))
+	p.tap("#consent")
+	p.tap("#start")
+	p.wait("#flash-warning", 10*time.Second)
+	if !p.visible("#no-flash") {
+		t.Error("no-flash choice missing although the plan allows it")
+	}
+	p.waitVideo()
+	p.checkLayout("flash intro")
+	p.shot("zh-09-flash-warning")
+	p.tap("#face-start")
+	p.wait("#flash", 10*time.Second) // the full-screen colour
+	bg := p.eval(`getComputedStyle(document.getElementById('flash')).backgroundColor`)
+	if bg != "rgb(255, 0, 0)" && bg != "rgb(0, 255, 255)" && bg != "rgb(0, 0, 255)" {
+		t.Errorf("flash colour %q", bg)
+	}
+	if w := p.eval(`String(document.getElementById('flash').getBoundingClientRect().width)`); w != "360" {
+		t.Errorf("flash covers %s px, not the whole screen", w)
+	}
+	p.shot("zh-10-flash")
+	p.wait("#screen-passed", 20*time.Second)
+	if len(f.NoFlash) != 1 || f.NoFlash[0] {
+		t.Errorf("no_flash requests: %v", f.NoFlash)
+	}
 }

@@ -47,6 +47,7 @@ type Fake struct {
 	Captures    []verify.Capture
 	Cards       [][]byte
 	Confirmed   [][2]string
+	NoFlash     []bool // the no_flash choice of each challenge request
 }
 
 // New returns an empty fake.
@@ -206,6 +207,7 @@ func (f *Fake) IssueChallenge(_ context.Context, token string, noFlash bool) (ve
 	if s.Step != "liveness" {
 		return verify.IssuedChallenge{}, f.view(s), verify.ErrWrongState
 	}
+	f.NoFlash = append(f.NoFlash, noFlash)
 	s.Challenge = fmt.Sprintf("ch%d", s.Attempts+1)
 	pub := f.Public
 	if pub == nil {

@@ -179,7 +179,7 @@ func (e *Engine) Compare(ctx context.Context, a, b *image.NRGBA) (CompareResult,
 			defer wg.Done()
 			s := &sides[i]
 			s.err = e.gate.Do(ctx, func(ctx context.Context) error {
-				f, emb, err := e.largestEmbedding(ctx, img)
+				f, emb, err := e.largestEmbedding(ctx, img, DetectOptions{Quality: true})
 				s.face, s.emb = f, emb
 				return err
 			})
@@ -207,17 +207,24 @@ type FaceEmbedding struct {
 // Largest detects the largest face of img (with landmarks and quality) and
 // embeds it in one worker slot. It returns ErrNoFace when there is none.
 func (e *Engine) Largest(ctx context.Context, img *image.NRGBA) (FaceEmbedding, error) {
+	return e.LargestWith(ctx, img, DetectOptions{Landmarks: true, Quality: true})
+}
+
+// LargestWith is Largest measuring what opts asks for (MaxFaces is ignored;
+// landmarks are always computed).
+func (e *Engine) LargestWith(ctx context.Context, img *image.NRGBA, opts DetectOptions) (FaceEmbedding, error) {
 	var r FaceEmbedding
 	err := e.gate.Do(ctx, func(ctx context.Context) error {
 		var err error
-		r.Face, r.Embedding, err = e.largestEmbedding(ctx, img)
+		r.Face, r.Embedding, err = e.largestEmbedding(ctx, img, opts)
 		return err
 	})
 	return r, err
 }
 
-func (e *Engine) largestEmbedding(ctx context.Context, img *image.NRGBA) (Face, Embedding, error) {
-	faces, err := e.detectFaces(ctx, img, DetectOptions{MaxFaces: 1, Landmarks: true, Quality: true})
+func (e *Engine) largestEmbedding(ctx context.Context, img *image.NRGBA, opts DetectOptions) (Face, Embedding, error) {
+	opts.MaxFaces, opts.Landmarks = 1, true
+	faces, err := e.detectFaces(ctx, img, opts)
 	if err != nil {
 		return Face{}, Embedding{}, err
 	}
@@ -554,18 +561,25 @@ func (e *Engine) quality(img *image.NRGBA, f *Face) {
 	q := Quality{Size: math.Min(b.Width, b.Height)}
 	a := aligned(img, f)
 	g := a.grey()
-	q.Sharpness = laplacianVar(g, alignSize, alignSize)
-	q.Blur = blurFromSharpness(q.Sharpness)
-	// Mean brightness over the central face region (eyes to mouth).
-	var s float64
+	// Mean, contrast and sharpness over the central face region (eyes to
+	// mouth), which stays inside the image even when the face touches its edge.
+	centre := image.Rect(30, 40, 82, 100)
+	var s, s2 float64
 	n := 0
-	for y := 40; y < 100; y++ {
-		for x := 30; x < 82; x++ {
-			s += float64(g[y*alignSize+x])
+	for y := centre.Min.Y; y < centre.Max.Y; y++ {
+		for x := centre.Min.X; x < centre.Max.X; x++ {
+			v := float64(g[y*alignSize+x])
+			s += v
+			s2 += v * v
 			n++
 		}
 	}
 	q.Brightness = s / float64(n)
+	std := math.Sqrt(math.Max(0, s2/float64(n)-q.Brightness*q.Brightness))
+	// The Laplacian variance scales with contrast²: normalise to a face
+	// contrast of 40 grey levels so that dim or flat light does not read as blur.
+	q.Sharpness = laplacianVar(g, alignSize, alignSize, centre) * math.Pow(40/math.Max(std, 4), 2)
+	q.Blur = blurFromSharpness(q.Sharpness)
 	vis := b.Rect().Intersect(img.Rect)
 	if b.Area() > 0 {
 		q.Completeness = math.Min(1, float64(vis.Dx()*vis.Dy())/b.Area())
@@ -575,9 +589,11 @@ func (e *Engine) quality(img *image.NRGBA, f *Face) {
 }
 
 // blurFromSharpness maps the variance of the Laplacian of the aligned face
-// to Baidu's blur scale (0 sharp … 1 blurry). Anchors: see docs/calibration.md.
+// (contrast-normalised) to Baidu's blur scale, log-linear from 0 at ≥ 400
+// (sharp photos measure 200–5000) to 1 at ≤ 40 (a 9-px box blur of a
+// 160-px face measures ~75). See docs/calibration.md.
 func blurFromSharpness(v float64) float64 {
-	const sharp, blurry = 300.0, 30.0
+	const sharp, blurry = 400.0, 40.0
 	switch {
 	case v >= sharp:
 		return 0

@@ -223,13 +223,15 @@ func (b rgbBuf) grey() []float32 {
 	return out
 }
 
-// laplacianVar is the variance of the 4-neighbour Laplacian of a w×h grey
-// image: a standard sharpness measure (low = blurry).
-func laplacianVar(g []float32, w, h int) float64 {
+// laplacianVar is the variance of the 4-neighbour Laplacian of a grey
+// image of width w, over the rectangle r (kept one pixel inside the image):
+// a standard sharpness measure (low = blurry).
+func laplacianVar(g []float32, w, h int, r image.Rectangle) float64 {
+	r = r.Intersect(image.Rect(1, 1, w-1, h-1))
 	var s, s2 float64
 	n := 0
-	for y := 1; y < h-1; y++ {
-		for x := 1; x < w-1; x++ {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
 			i := y*w + x
 			l := float64(g[i-1] + g[i+1] + g[i-w] + g[i+w] - 4*g[i])
 			s += l

@@ -32,6 +32,22 @@ func Score(cos float64) float64 {
 	return a[len(a)-1].score
 }
 
+// CosineForScore is the inverse of Score: the cosine that maps to score
+// (clamped to 0…100).
+func CosineForScore(score float64) float64 {
+	a := anchors
+	if score <= a[0].score {
+		return a[0].cos
+	}
+	for i := 1; i < len(a); i++ {
+		if score <= a[i].score {
+			t := (score - a[i-1].score) / (a[i].score - a[i-1].score)
+			return a[i-1].cos + t*(a[i].cos-a[i-1].cos)
+		}
+	}
+	return a[len(a)-1].cos
+}
+
 type anchor struct{ cos, score float64 }
 
 // anchors are the calibration points (docs/calibration.md): on the

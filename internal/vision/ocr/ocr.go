@@ -25,6 +25,8 @@ const (
 	DictFile = "ppocr_keys_v1.txt"
 )
 
+var debugRec = os.Getenv("FACEPRINT_OCR_DEBUG") != ""
+
 // Files lists the files the engine needs, relative to the OCR model directory.
 func Files() []string { return []string{DetFile, RecFile, ClsFile, DictFile} }
 
@@ -368,11 +370,28 @@ func (e *Engine) recognize(ctx context.Context, src *image.RGBA, qs []Quad) ([]L
 	}
 	sort.Slice(order, func(a, b int) bool { return imgs[order[a]].Rect.Dx() < imgs[order[b]].Rect.Dx() })
 	classes := e.dict.Classes()
-	for s := 0; s < len(order); s += e.cfg.RecBatch {
-		idx := order[s:min(len(order), s+e.cfg.RecBatch)]
-		W := 48 * 4 // narrowest batch width: very short inputs confuse the recogniser
+	const minW = 48 * 4 // narrower inputs confuse the recogniser
+	width := func(i int) int { return max(minW, imgs[i].Rect.Dx()) }
+	// Group lines of similar width (ascending) so that padding wastes
+	// little: a batch closes when padding would exceed a quarter of it.
+	var batches [][]int
+	for s := 0; s < len(order); {
+		e2, sum := s, 0
+		for e2 < len(order) && e2-s < e.cfg.RecBatch {
+			w := width(order[e2])
+			if e2 > s && (e2-s+1)*w > (sum+w)*5/4 {
+				break
+			}
+			sum += w
+			e2++
+		}
+		batches = append(batches, order[s:e2])
+		s = e2
+	}
+	for _, idx := range batches {
+		W := 0
 		for _, i := range idx {
-			W = max(W, imgs[i].Rect.Dx())
+			W = max(W, width(i))
 		}
 		W = (W + 7) / 8 * 8
 		n := len(idx)
@@ -380,7 +399,11 @@ func (e *Engine) recognize(ctx context.Context, src *image.RGBA, qs []Quad) ([]L
 		for k, i := range idx {
 			fillRec(data[k*3*48*W:(k+1)*3*48*W], imgs[i], W)
 		}
+		tb := time.Now()
 		out, err := e.rec.Run(ctx, vision.Tensor{Shape: []int64{int64(n), 3, 48, int64(W)}, Data: data})
+		if debugRec {
+			fmt.Fprintf(os.Stderr, "rec batch n=%d W=%d %v\n", n, W, time.Since(tb))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("ocr: recognise: %w", err)
 		}

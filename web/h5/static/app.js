@@ -237,7 +237,7 @@ function resultScreen(view, decision) {
   show(screen('failed', t('failedTitle'), [
     h('div', { class: 'icon fail', 'aria-hidden': 'true' }, '✕'),
     h('p', { class: 'lead', id: 'fail-reason', 'data-reason': reason || '', text: failText(reason) }),
-    h('p', { id: 'tries', text: final || left <= 0 ? t('noTriesLeft') : t('triesLeft', { n: left }) }),
+    h('p', { id: 'tries', text: final || left <= 0 ? t('noTriesLeft') : (left === 1 ? t('triesLeftOne') : t('triesLeft', { n: left })) }),
     final && redirect ? h('p', { text: t('returning') }) : null,
   ], actions));
   if (final && redirect) setTimeout(() => location.assign(redirect), 4000);

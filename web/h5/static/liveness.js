@@ -77,13 +77,16 @@ function capture(challenge, stream) {
   const instr = h('p', { class: 'instruction', id: 'instruction', role: 'status', 'aria-live': 'assertive' });
   const guide = h('p', { class: 'guidance', id: 'guidance', 'aria-live': 'polite' });
   const counter = h('p', { class: 'counter', id: 'step-counter' });
-  const R = 47, C = 2 * Math.PI * R;
-  const ring = h('svg:circle', { cx: '50', cy: '50', r: String(R), class: 'ring-fg', 'stroke-dasharray': String(C), 'stroke-dashoffset': String(C) });
+  // The progress ring runs along the face oval (.face-frame: 72% × 76% of the viewfinder).
+  const oval = 'M50 10 A36 38 0 0 1 50 86 A36 38 0 0 1 50 10';
+  const C = 100;
+  const ring = h('svg:path', { d: oval, class: 'ring-fg', pathLength: '100', 'stroke-dasharray': '100', 'stroke-dashoffset': '100' });
   const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-label': t('progress'), 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' });
   const overlay = h('div', { class: 'flash', id: 'flash', hidden: true, 'aria-hidden': 'true' }, h('p', { text: t('flashHold') }));
   show(screen('liveness', t('faceTitle'), [
-    h('div', { class: 'viewfinder face' }, video,
-      h('svg:svg', { class: 'ring', viewBox: '0 0 100 100', 'aria-hidden': 'true' }, h('svg:circle', { cx: '50', cy: '50', r: String(R), class: 'ring-bg' }), ring),
+    h('div', { class: 'viewfinder face' }, video, h('div', { class: 'face-frame', 'aria-hidden': 'true' }),
+      h('svg:svg', { class: 'ring', viewBox: '0 0 100 100', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+        h('svg:path', { d: oval, class: 'ring-bg' }), ring),
       h('span', { class: 'rec', id: 'rec' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), t('recording'))),
     instr, counter, guide, progress, overlay,
   ]));

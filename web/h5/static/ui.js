@@ -25,6 +25,7 @@ const main = () => document.getElementById('app');
 // show replaces the screen and moves focus to its heading for screen readers.
 export function show(...nodes) {
   const m = main();
+  if (!performance.getEntriesByName('fp-first-screen').length) performance.mark('fp-first-screen');
   m.replaceChildren(...nodes.flat().filter(Boolean));
   m.scrollTop = 0;
   window.scrollTo(0, 0);

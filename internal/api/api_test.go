@@ -1,0 +1,518 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/config"
+	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/testenv"
+	"github.com/faceprint/faceprint/internal/verify"
+	"github.com/faceprint/faceprint/internal/verify/verifytest"
+)
+
+const rpc = "/rpc/2.0/brain/solution/faceprint/"
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newClock() *testClock { return &testClock{t: time.Now()} }
+
+// start runs an API-only server whose verify session uses the fast fake engines.
+func start(t *testing.T, pg bool, clk *testClock, cfg func(*config.Config)) *testenv.Env {
+	t.Helper()
+	o := testenv.Options{Postgres: pg, NoEngines: true, Config: cfg}
+	if clk != nil {
+		o.Clock = clk.Now
+	}
+	e := testenv.Start(t, o)
+	v := e.App.Verify
+	v.Cards = &verifytest.Card{Front: verifytest.SpecimenFront, Back: verifytest.SpecimenBack}
+	v.Liveness, v.Matcher = &verifytest.Liveness{}, &verifytest.Matcher{Score: 93.7835}
+	return e
+}
+
+// shape describes a JSON value by its types: objects by their keys, arrays by their first element.
+func shape(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := map[string]any{}
+		for k, e := range x {
+			m[k] = shape(e)
+		}
+		return m
+	case []any:
+		if len(x) == 0 {
+			return []any{}
+		}
+		return []any{shape(x[0])}
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// extensions are fields faceprint adds beyond the seed's examples (documented in the README).
+var extensions = map[string]bool{"checks": true, "reason": true, "is_demote": true, "verify_log_id": true}
+
+// assertShape checks that got has every field of the golden file with the same JSON type, and nothing
+// else but documented extensions.
+func assertShape(t *testing.T, golden string, got map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "golden", golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	var diffs []string
+	compareShape("", shape(want), shape(got), &diffs)
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		gb, _ := json.Marshal(got)
+		t.Errorf("%s shape differs:\n  %s\ngot: %s", golden, strings.Join(diffs, "\n  "), gb)
+	}
+}
+
+func compareShape(path string, want, got any, diffs *[]string) {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want object, got %v", path, got))
+			return
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				*diffs = append(*diffs, path+"."+k+": missing")
+				continue
+			}
+			compareShape(path+"."+k, wv, gv, diffs)
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok && !extensions[k] {
+				*diffs = append(*diffs, path+"."+k+": not in the seed")
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want array, got %v", path, got))
+			return
+		}
+		if len(w) > 0 && len(g) > 0 {
+			compareShape(path+"[0]", w[0], g[0], diffs)
+		}
+	default:
+		if fmt.Sprint(want) != fmt.Sprint(got) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want %v, got %v", path, want, got))
+		}
+	}
+}
+
+func get(t *testing.T, u string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestOAuthToken(t *testing.T) {
+	e := start(t, false, nil, nil)
+	q := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.APIKey}, "client_secret": {e.SecretKey}}
+	check := func(name string, status int, m map[string]any) {
+		if status != 200 || m["access_token"] == nil {
+			t.Fatalf("%s: %d %v", name, status, m)
+		}
+		assertShape(t, "token.json", m)
+		if !strings.Contains(" "+m["scope"].(string)+" ", " brain_all_scope ") || m["expires_in"] != 2592000.0 {
+			t.Errorf("%s: scope/expires_in %v", name, m)
+		}
+		if !strings.HasPrefix(m["access_token"].(string), "24.") || !strings.HasSuffix(m["access_token"].(string), "-"+e.AppID) {
+			t.Errorf("%s: token shape %v", name, m["access_token"])
+		}
+	}
+	// Python SDK: GET with query.
+	st, m := get(t, e.URL+"/oauth/2.0/token?"+q.Encode())
+	check("GET", st, m)
+	// Doc style: POST with query and empty body (and the trailing &).
+	resp, _ := http.Post(e.URL+"/oauth/2.0/token?"+q.Encode()+"&", "", nil)
+	var pm map[string]any
+	json.NewDecoder(resp.Body).Decode(&pm)
+	resp.Body.Close()
+	check("POST query", resp.StatusCode, pm)
+	// node SDK: POST form.
+	resp, _ = http.PostForm(e.URL+"/oauth/2.0/token", q)
+	json.NewDecoder(resp.Body).Decode(&pm)
+	resp.Body.Close()
+	check("POST form", resp.StatusCode, pm)
+
+	for _, c := range []struct {
+		name, q, errCode, desc string
+	}{
+		{"unknown key", "grant_type=client_credentials&client_id=nope&client_secret=x", "invalid_client", "unknown client id"},
+		{"wrong secret", "grant_type=client_credentials&client_id=" + e.APIKey + "&client_secret=wrong", "invalid_client", "Client authentication failed"},
+		{"grant", "grant_type=password&client_id=" + e.APIKey + "&client_secret=" + e.SecretKey, "unsupported_grant_type", ""},
+		{"missing", "", "unsupported_grant_type", ""},
+	} {
+		st, m := get(t, e.URL+"/oauth/2.0/token?"+c.q)
+		if st == 200 || m["error"] != c.errCode || (c.desc != "" && m["error_description"] != c.desc) {
+			t.Errorf("%s: %d %v", c.name, st, m)
+		}
+	}
+}
+
+func TestAccessTokenErrors(t *testing.T) {
+	clk := newClock()
+	e := start(t, false, clk, nil)
+	tok := e.AccessToken()
+	gen := func(q string) map[string]any {
+		return e.Call(rpc+"verifyToken/generate?"+q, map[string]any{"plan_id": e.PlanID})
+	}
+	if m := gen("access_token=" + url.QueryEscape(tok) + "?aipSdk=node&aipSdk=node"); m["success"] != true {
+		t.Fatalf("node SDK suffix: %v", m)
+	}
+	if m := gen("aipSdk=python&aipVersion=2_2_17&access_token=" + url.QueryEscape(tok)); m["success"] != true {
+		t.Fatalf("unknown params: %v", m)
+	}
+	// access_token in the JSON body.
+	if m := e.Call(rpc+"verifyToken/generate?access_token=", map[string]any{"plan_id": e.PlanID, "access_token": tok}); m["success"] != true {
+		t.Fatalf("body token: %v", m)
+	}
+	for _, c := range []struct {
+		q    string
+		code float64
+	}{{"x=1&access_token=", 100}, {"access_token=24.garbage", 110}} {
+		m := gen(c.q)
+		assertShape(t, "rest_error.json", m)
+		if m["error_code"] != c.code {
+			t.Errorf("%s: %v", c.q, m)
+		}
+	}
+	// Rotating the secret revokes; disabled apps are refused.
+	n, err := e.App.Admin.RotateSecret(context.Background(), "t", e.AppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := gen("access_token=" + url.QueryEscape(tok)); m["error_code"] != 110.0 {
+		t.Errorf("revoked token accepted: %v", m)
+	}
+	iss, err := e.App.Auth.IssueToken(context.Background(), e.APIKey, n.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(31 * 24 * time.Hour)
+	if m := gen("access_token=" + url.QueryEscape(iss.AccessToken)); m["error_code"] != 111.0 {
+		t.Errorf("expired token: %v", m)
+	}
+}
+
+func TestGenerateErrors(t *testing.T) {
+	e := start(t, false, nil, nil)
+	other := start(t, false, nil, nil)
+	for _, c := range []struct {
+		name string
+		body any
+		code float64
+	}{
+		{"number plan_id", fmt.Sprintf(`{"plan_id": %s}`, e.PlanID), 0},
+		{"string plan_id", map[string]any{"plan_id": e.PlanID}, 0},
+		{"form body", "plan_id=" + e.PlanID, 0},
+		{"with redirect_config", map[string]any{"plan_id": e.PlanID, "redirect_config": map[string]string{"success_url": "https://a.example/ok", "failed_url": "https://a.example/no"}}, 0},
+		{"object plan_id", `{"plan_id": {}}`, 283513},
+		{"array plan_id", `{"plan_id": [1]}`, 283513},
+		{"missing plan_id", `{}`, 216100},
+		{"empty body", ``, 216100},
+		{"malformed JSON", `{"plan_id": 1`, 283513},
+		{"array body", `[{"plan_id": 1}]`, 283513},
+		{"unknown plan", `{"plan_id": "999"}`, 283435},
+		{"another app's plan", map[string]any{"plan_id": other.PlanID}, 283435},
+		{"bad redirect", map[string]any{"plan_id": e.PlanID, "redirect_config": map[string]string{"success_url": "javascript:alert(1)"}}, 216100},
+		{"redirect_config not object", map[string]any{"plan_id": e.PlanID, "redirect_config": "x"}, 283513},
+	} {
+		m := e.Call(rpc+"verifyToken/generate", c.body)
+		if c.code == 0 {
+			assertShape(t, "generate.json", m)
+			if tok, _ := m["result"].(map[string]any)["verify_token"].(string); len(tok) != 24 {
+				t.Errorf("%s: token %q", c.name, tok)
+			}
+			continue
+		}
+		assertShape(t, "business_error.json", m)
+		if m["code"] != c.code || m["success"] != false {
+			t.Errorf("%s: %v", c.name, m)
+		}
+	}
+	// Oversize body.
+	m := e.Call(rpc+"verifyToken/generate", `{"plan_id":"`+strings.Repeat("1", 17<<20)+`"}`)
+	if m["success"] != false {
+		t.Errorf("oversize: %v", m)
+	}
+	// Replayed generate calls give distinct tokens.
+	if a, b := e.Generate(""), e.Generate(""); a == b {
+		t.Error("replayed generate returned the same token")
+	}
+}
+
+// finish drives a session to passed through the verify service (the H5 flow's interface).
+func finish(t *testing.T, e *testenv.Env, planID string) string {
+	t.Helper()
+	return finishToken(t, e, e.Generate(planID))
+}
+
+func finishToken(t *testing.T, e *testenv.Env, tok string) string {
+	t.Helper()
+	ctx := context.Background()
+	v := e.App.Verify
+	view, err := v.Start(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := []byte("\xff\xd8\xff\xe0\x00\x10JFIF fake image bytes \xff\xd9")
+	if view.Step == "card_front" {
+		if _, view, err = v.SubmitCard(ctx, tok, verify.SideFront, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if view.Step == "card_back" {
+		if _, view, err = v.SubmitCard(ctx, tok, verify.SideBack, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if view.Step == "confirm" {
+		if _, err := v.ConfirmIdentity(ctx, tok, verifytest.SpecimenFront.Name, verifytest.SpecimenFront.IDCardNumber); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, _, err := v.IssueChallenge(ctx, tok, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, _, err := v.SubmitCapture(ctx, tok, ch.ID, verify.Capture{Frames: []verify.Frame{{Image: img}}})
+	if err != nil || !dec.Passed {
+		t.Fatalf("capture: %+v %v", dec, err)
+	}
+	return tok
+}
+
+func TestResultsInSeedShapes(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			clk := newClock()
+			e := start(t, pg, clk, nil)
+			o := plan.Defaults()
+			o.CardSides, o.MaskPII = plan.SidesFrontBack, true
+			ocrPlan := e.CreatePlan(o)
+
+			pending := e.Generate(ocrPlan)
+			for _, ep := range []string{"result/simple", "result/detail", "result/getall", "result/media/query"} {
+				if m := e.Call(rpc+ep, map[string]string{"verify_token": pending}); m["code"] != 283415.0 {
+					t.Errorf("%s before finish: %v", ep, m)
+				}
+			}
+			m := e.Call(rpc+"result/stat", map[string]string{"verify_token": pending})
+			res, _ := m["result"].(map[string]any)
+			if m["success"] != true || len(res) != 3 || len(res["身份证识别"].([]any)) != 0 {
+				t.Errorf("stat before finish: %v", m)
+			}
+
+			tok := finish(t, e, ocrPlan)
+			body := map[string]string{"verify_token": tok}
+			assertShape(t, "simple.json", e.Call(rpc+"result/simple", body))
+			detail := e.Call(rpc+"result/detail", body)
+			assertShape(t, "detail.json", detail)
+			d := detail["result"].(map[string]any)
+			if c := d["idcard_confirm"].(map[string]any); c["name"] != "柴**" || c["idcard_number"] != "370***********5828" {
+				t.Errorf("masked confirm: %v", c)
+			}
+			if o := d["idcard_ocr_result"].(map[string]any); o["issue_authority"] != "胶南市公安局" || o["birthday"] != "19960216" || o["expire_time"] != "20321103" {
+				t.Errorf("ocr: %v", o)
+			}
+			if vr := d["verify_result"].(map[string]any); vr["score"] != 93.7835 {
+				t.Errorf("score: %v", vr)
+			}
+			stat := e.Call(rpc+"result/stat", body)
+			assertShape(t, "stat.json", stat)
+			if rows := stat["result"].(map[string]any)["身份证识别"].([]any); rows[0].(map[string]any)["count"] != 2.0 {
+				t.Errorf("stat counts: %v", stat)
+			}
+			getall := e.Call(rpc+"result/getall", body)
+			if g, _ := getall["result"].(map[string]any); g == nil || g["verify_count"] != 1.0 {
+				t.Errorf("getall: %v", getall)
+			}
+			media := e.Call(rpc+"result/media/query", body)
+			if r, _ := media["result"].(map[string]any); r == nil || len(r["images"].([]any)) != 1 {
+				t.Errorf("media: %v", media)
+			}
+
+			// The collected face is served only with a valid signature.
+			img := e.Call(rpc+"result/simple", body)["result"].(map[string]any)["image"].(string)
+			resp, err := http.Get(img)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("signed image: %v %v", err, resp)
+			}
+			resp.Body.Close()
+			resp, _ = http.Get(strings.Replace(img, "&s=", "&s=x", 1))
+			if resp.StatusCode != 403 {
+				t.Errorf("tampered signature: %d", resp.StatusCode)
+			}
+			resp.Body.Close()
+
+			// Another app's access token: Token无效或者已过期.
+			other := start(t, pg, nil, nil)
+			m = other.Call(rpc+"result/detail", body)
+			if m["code"] != 283414.0 || m["message"] != "Token无效或者已过期" {
+				t.Errorf("foreign app: %v", m)
+			}
+			// Garbled token.
+			if m = e.Call(rpc+"result/detail", map[string]string{"verify_token": "garbled!"}); m["message"] != "Token无效或者已过期" {
+				t.Errorf("garbled: %v", m)
+			}
+			// After the 3-day window: expired.
+			clk.Add(73 * time.Hour)
+			for _, ep := range []string{"result/simple", "result/detail", "result/stat"} {
+				if m := e.Call(rpc+ep, body); m["code"] != 283416.0 {
+					t.Errorf("%s after window: %v", ep, m)
+				}
+			}
+			// The unfinished one expired after 2 h: its token is invalid.
+			if m := e.Call(rpc+"result/detail", map[string]string{"verify_token": pending}); m["code"] != 283414.0 {
+				t.Errorf("expired pending: %v", m)
+			}
+		})
+	}
+}
+
+func TestSubmitAndUploadMatchImage(t *testing.T) {
+	e := start(t, false, nil, nil)
+	o := plan.Defaults()
+	o.IdentityInput, o.CompareSource = plan.InputSubmitted, plan.CompareUploaded
+	pid := e.CreatePlan(o)
+	tok := e.Generate(pid)
+	m := e.Call(rpc+"idcard/submit", map[string]any{"verify_token": tok, "id_name": "张三", "id_no": "11010119900307803x", "certificate_type": 0})
+	assertShape(t, "submit.json", m)
+	for _, c := range []struct {
+		body map[string]any
+		code float64
+	}{
+		{map[string]any{"verify_token": tok, "id_name": "张三", "id_no": "110101199003078031"}, 222353},
+		{map[string]any{"verify_token": tok, "id_name": "<script>", "id_no": "11010119900307803X"}, 222352},
+		{map[string]any{"verify_token": tok, "id_name": "张三"}, 216100},
+		{map[string]any{"verify_token": "nope", "id_name": "张三", "id_no": "11010119900307803X"}, 283414},
+		{map[string]any{"verify_token": tok, "id_name": "张三", "id_no": "11010119900307803X", "certificate_type": 9}, 216100},
+	} {
+		if m := e.Call(rpc+"idcard/submit", c.body); m["code"] != c.code {
+			t.Errorf("%v: %v", c.body, m)
+		}
+	}
+	jpeg := base64.StdEncoding.EncodeToString(append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 100)...))
+	assertShape(t, "upload.json", e.Call(rpc+"uploadMatchImage", map[string]any{"verify_token": tok, "image": jpeg}))
+	for _, c := range []struct {
+		img  string
+		code float64
+	}{{"!!!notbase64", 216203}, {base64.StdEncoding.EncodeToString([]byte("plain text, not an image at all........")), 216201}, {"", 216100}} {
+		if m := e.Call(rpc+"uploadMatchImage", map[string]any{"verify_token": tok, "image": c.img}); m["code"] != c.code {
+			t.Errorf("image %q: %v", c.img[:min(10, len(c.img))], m)
+		}
+	}
+	finishToken(t, e, tok)
+	d := e.Call(rpc+"result/detail", map[string]string{"verify_token": tok})
+	if c := d["result"].(map[string]any)["idcard_confirm"].(map[string]any); c["idcard_number"] != "11010119900307803X" {
+		t.Errorf("submitted identity: %v", d)
+	}
+}
+
+func TestQPSLimit(t *testing.T) {
+	e := start(t, false, nil, func(c *config.Config) { c.DefaultQPS = 5 })
+	limited := 0
+	for range 30 {
+		if m := e.Call(rpc+"result/stat", map[string]string{"verify_token": "x"}); m["error_code"] == 18.0 {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("no request was limited at 5 QPS")
+	}
+}
+
+func TestAdminAPI(t *testing.T) {
+	e := start(t, false, nil, nil)
+	tok, err := os.ReadFile(filepath.Join(e.DataDir, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path, token, body string) (int, string) {
+		req, _ := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, _ := do("GET", "/admin/api/apps", "wrong", ""); st != 401 {
+		t.Fatalf("no auth: %d", st)
+	}
+	admin := strings.TrimSpace(string(tok))
+	st, body := do("POST", "/admin/api/apps", admin, `{"name":"viaapi"}`)
+	if st != 200 || !strings.Contains(body, `"secret_key"`) {
+		t.Fatalf("create app: %d %s", st, body)
+	}
+	var n struct{ AppID string `json:"app_id"` }
+	json.Unmarshal([]byte(body), &n)
+	st, body = do("POST", "/admin/api/plans", admin, `{"app_id":"`+n.AppID+`","name":"p","options":{"identity_input":"manual","compare_source":"none","similarity_threshold":85}}`)
+	if st != 200 || !strings.Contains(body, `"similarity_threshold":85`) {
+		t.Fatalf("create plan: %d %s", st, body)
+	}
+	if st, body = do("POST", "/admin/api/plans", admin, `{"app_id":"`+n.AppID+`","name":"p","options":{"identity_input":"telepathy"}}`); st != 400 || !strings.Contains(body, "identity_input") {
+		t.Fatalf("invalid plan: %d %s", st, body)
+	}
+	if st, body = do("GET", "/admin/api/audit", admin, ""); st != 200 || !strings.Contains(body, "plan.create") {
+		t.Fatalf("audit: %d %s", st, body)
+	}
+}
+
+func TestHealthAndReady(t *testing.T) {
+	e := start(t, false, nil, nil)
+	if st, m := get(t, e.URL+"/healthz"); st != 200 || m["status"] != "ok" {
+		t.Fatalf("healthz %d %v", st, m)
+	}
+	st, m := get(t, e.URL+"/readyz")
+	if st != 200 || m["store"] != "ok" || m["engines"] == nil {
+		t.Fatalf("readyz %d %v", st, m)
+	}
+}

@@ -1,0 +1,97 @@
+package liveness
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/faceprint/faceprint/internal/liveness/fixtures"
+	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/verify"
+)
+
+// EvalRow is the result for one sample type: for attacks the share accepted
+// (APCER), for genuine samples the share rejected (BPCER).
+type EvalRow struct {
+	Kind     string         `json:"kind"`
+	Attack   bool           `json:"attack"`
+	Total    int            `json:"total"`
+	Accepted int            `json:"accepted"`
+	Rate     float64        `json:"rate"` // APCER for attacks, BPCER for genuine
+	Reasons  map[string]int `json:"reasons"`
+	Failures []string       `json:"failures,omitempty"` // names of wrongly decided samples
+	MeanMS   float64        `json:"mean_ms"`
+}
+
+// SampleSecret returns the secret a fixture sample is judged against.
+func SampleSecret(s fixtures.Sample) Secret {
+	switch s.Mode {
+	case plan.LivenessFlash:
+		return FlashSecret("eval", s.Colors)
+	case plan.LivenessNearFar:
+		return NearFarSecret("eval")
+	case plan.LivenessSilent:
+		return SilentSecret("eval")
+	}
+	return ActionSecret("eval", s.Actions)
+}
+
+// JudgeSample analyses one fixture sample.
+func (e *Engine) JudgeSample(ctx context.Context, s fixtures.Sample, level string) (verify.LivenessOutcome, error) {
+	frames := make([]DecodedFrame, len(s.Frames))
+	for i, f := range s.Frames {
+		frames[i] = DecodedFrame{AtMillis: f.AtMillis, Image: f.Image}
+	}
+	return e.AnalyzeFrames(ctx, SampleSecret(s), s.Timed, frames, plan.LivenessOptions{Level: level})
+}
+
+// Evaluate generates n samples of each kind and judges them.
+func (e *Engine) Evaluate(ctx context.Context, m *fixtures.Material, kinds []string, n int, level string, seed uint64, progress func(s fixtures.Sample, out verify.LivenessOutcome)) ([]EvalRow, error) {
+	var rows []EvalRow
+	for _, kind := range kinds {
+		samples, err := m.Generate(kind, n, seed)
+		if err != nil {
+			return nil, err
+		}
+		row := EvalRow{Kind: kind, Attack: !strings.HasPrefix(kind, fixtures.Genuine), Reasons: map[string]int{}}
+		var ms int64
+		for _, s := range samples {
+			t := time.Now()
+			out, err := e.JudgeSample(ctx, s, level)
+			if err != nil {
+				return nil, fmt.Errorf("liveness: eval %s: %w", s.Name, err)
+			}
+			ms += time.Since(t).Milliseconds()
+			row.Total++
+			if out.Passed {
+				row.Accepted++
+				if row.Attack {
+					row.Failures = append(row.Failures, s.Name)
+				}
+			} else {
+				for _, r := range strings.Split(out.Reason, ",") {
+					row.Reasons[r]++
+				}
+				if !row.Attack {
+					row.Failures = append(row.Failures, s.Name+": "+out.Reason)
+				}
+			}
+			if progress != nil {
+				progress(s, out)
+			}
+		}
+		if row.Total > 0 {
+			if row.Attack {
+				row.Rate = float64(row.Accepted) / float64(row.Total)
+			} else {
+				row.Rate = float64(row.Total-row.Accepted) / float64(row.Total)
+			}
+			row.MeanMS = float64(ms) / float64(row.Total)
+		}
+		sort.Strings(row.Failures)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
