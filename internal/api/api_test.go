@@ -492,7 +492,9 @@ func TestAdminAPI(t *testing.T) {
 	if st != 200 || !strings.Contains(body, `"secret_key"`) {
 		t.Fatalf("create app: %d %s", st, body)
 	}
-	var n struct{ AppID string `json:"app_id"` }
+	var n struct {
+		AppID string `json:"app_id"`
+	}
 	json.Unmarshal([]byte(body), &n)
 	st, body = do("POST", "/admin/api/plans", admin, `{"app_id":"`+n.AppID+`","name":"p","options":{"identity_input":"manual","compare_source":"none","similarity_threshold":85}}`)
 	if st != 200 || !strings.Contains(body, `"similarity_threshold":85`) {

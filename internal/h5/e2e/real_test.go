@@ -427,3 +427,27 @@ func TestRealCameraDeniedVideoFallbackEnglish(t *testing.T) {
 		t.Errorf("the attempt should be marked as demoted to recorded video: %v", vr)
 	}
 }
+
+// TestCameraFiles builds the fake-camera material (card + person, photo
+// attack, API frames) and checks it, so a broken generator fails early.
+func TestCameraFiles(t *testing.T) {
+	cam, p := cardThenFace(t)
+	st, err := os.Stat(cam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := int64(960 * 720 * 3 / 2)
+	if n := st.Size() / frame; n < 75 || n > 82 {
+		t.Errorf("%s holds about %d frames, want 80 (2 s card + 6 s person at 10 fps)", cam, n)
+	}
+	if p.NumberKind != "valid" || len(p.Number) != 18 {
+		t.Errorf("card person %+v", p)
+	}
+	m := loadMaterial(t)
+	if len(m.frames) < 32 {
+		t.Errorf("%d API frames, want ≥ 32", len(m.frames))
+	}
+	if cfg, err := jpeg.DecodeConfig(strings.NewReader(string(m.card))); err != nil || cfg.Width != 960 {
+		t.Errorf("card photo: %v %+v", err, cfg)
+	}
+}

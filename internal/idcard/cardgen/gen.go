@@ -85,9 +85,17 @@ func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 // deliberately wrong (checksum, birth or sex disagreeing with the print).
 func RandomPerson(r *rand.Rand, now time.Time, invalidShare float64) Person {
 	var p Person
+	// Rare characters at realistic but testable rates.
 	p.Name = pick(r, surnames)
+	if r.Float64() < 0.05 {
+		p.Name = pick(r, rareSurnames)
+	}
 	for i, n := 0, 1+r.IntN(2); i < n; i++ {
-		p.Name += pick(r, givenChars)
+		if r.Float64() < 0.1 {
+			p.Name += pick(r, rareGiven)
+		} else {
+			p.Name += pick(r, givenChars)
+		}
 	}
 	p.Sex = "男"
 	if r.IntN(2) == 0 {
