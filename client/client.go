@@ -53,7 +53,6 @@ type Client struct {
 
 type accessToken struct {
 	value     string
-	scope     string
 	expiresAt time.Time // when the server says it expires
 	refreshAt time.Time // when the client fetches a new one
 }
@@ -179,7 +178,6 @@ func (c *Client) fetchToken(ctx context.Context) (accessToken, error) {
 	c.log.DebugContext(ctx, "faceprint: fetched access token", "expires_in", tr.ExpiresIn, "fetches", c.fetch)
 	return accessToken{
 		value:     tr.AccessToken,
-		scope:     tr.Scope,
 		expiresAt: issued.Add(life),
 		refreshAt: issued.Add(life - refreshAhead(life)),
 	}, nil

@@ -654,3 +654,36 @@ func TestContextCancelled(t *testing.T) {
 		t.Fatal("secret key leaked into the error")
 	}
 }
+
+func TestLivenessSessionAndVerify(t *testing.T) {
+	f, srv := newFake(t)
+	f.route(client.PathLivenessSessionCode, `{"error_code":0,"error_msg":"SUCCESS","log_id":11,"timestamp":1,"cached":0,"result":{"session_id":"S1","code":"1234"}}`)
+	f.route(client.PathLivenessVerify, `{"error_code":0,"error_msg":"SUCCESS","log_id":12,"timestamp":1,"cached":0,"result":{
+		"score":0.93,"maxspoofing":0.01,"spoofing_score":0.002,"thresholds":{"frr_1e-4":0.05,"frr_1e-3":0.3,"frr_1e-2":0.9},
+		"code":{"create":"1234","identify":"1234","similarity":1},
+		"best_image":{"face_token":"bt","pic":"/9j/","liveness_score":0.95,"spoofing":0.001},
+		"pic_list":[{"face_token":"p1","pic":"/9j/","liveness_score":0.9,"spoofing":0.01}]}}`)
+	c := client.New(srv.URL, testAK, testSK)
+	ctx := context.Background()
+	sc, err := c.LivenessSessionCode(ctx, client.SessionCodeOptions{Type: client.SessionCodeAction, MinCodeLength: 3, MaxCodeLength: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.SessionID != "S1" || sc.Code != "1234" || sc.LogID != 11 {
+		t.Fatalf("session code = %+v", sc)
+	}
+	if b := f.body(client.PathLivenessSessionCode); b["type"] != "1" || b["min_code_length"] != "3" || b["max_code_length"] != "4" {
+		t.Fatalf("sessioncode body = %v", b)
+	}
+	r, err := c.LivenessVerify(ctx, sc.SessionID, []byte("mp4"), client.LivenessOptions{TypeIdentify: "action"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Score != 0.93 || r.Thresholds["frr_1e-3"] != 0.3 || r.CodeIdentify != "1234" || r.BestImage == nil ||
+		r.BestImage.LivenessScore != 0.95 || len(r.Pics) != 1 || r.Pics[0].FaceToken != "p1" {
+		t.Fatalf("liveness = %+v", r)
+	}
+	if b := f.body(client.PathLivenessVerify); b["video_base64"] != "bXA0" || b["session_id"] != "S1" || b["type_identify"] != "action" {
+		t.Fatalf("verify body = %v", b)
+	}
+}

@@ -77,6 +77,17 @@ func (p *phone) captureCard(next string, timeout time.Duration) {
 func TestFakeOCRFlowChinese(t *testing.T) {
 	srv, f := fakeServer(t)
 	f.Add("tok", h5test.Session{SuccessURL: srv.URL + "/done?r=ok", FailedURL: srv.URL + "/done?r=fail"})
+	s, _ := f.Session("tok")
+	s.Plan.CardSides = plan.SidesFrontBack
+	f.Add("tok", s)
+	calls := 0
+	f.Card = func(side verify.CardSide, _ []byte) verify.CardResult {
+		calls++
+		if calls == 1 { // the first photo shows the wrong side
+			return verify.CardResult{Reason: "reversed_side"}
+		}
+		return verify.CardResult{Accepted: true, Name: "张三", IDNumber: "110101199003078515"}
+	}
 	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
 
 	start := time.Now()
@@ -99,6 +110,17 @@ func TestFakeOCRFlowChinese(t *testing.T) {
 	p.waitVideo()
 	p.shot("zh-03-card-front")
 	p.checkLayout("card")
+	p.captureCard("#screen-card-rejected", 12*time.Second)
+	if got := p.text("#card-reason"); got != "拍成了另一面，请翻转身份证" {
+		t.Errorf("rejection reason %q", got)
+	}
+	p.checkLayout("card rejected")
+	p.shot("zh-03b-card-rejected")
+	p.tap("#retake")
+	p.wait("#screen-card-front", 10*time.Second)
+	p.captureCard("#screen-card-back", 12*time.Second)
+	p.waitVideo()
+	p.shot("zh-03c-card-back")
 	p.captureCard("#screen-confirm", 12*time.Second)
 	if p.value("#name") != "张三" || p.value("#id-number") != "110101199003078515" {
 		t.Errorf("prefill: %q %q", p.value("#name"), p.value("#id-number"))
@@ -136,8 +158,8 @@ func TestFakeOCRFlowChinese(t *testing.T) {
 	if len(f.Diagnostics) == 0 || f.Diagnostics[0].Reason != "ok" || !f.Diagnostics[0].GetUserMedia || f.Diagnostics[0].Width != 640 {
 		t.Errorf("diagnostics: %+v", f.Diagnostics)
 	}
-	if len(f.Cards) != 1 {
-		t.Fatalf("cards sent: %d", len(f.Cards))
+	if len(f.Cards) != 3 {
+		t.Fatalf("cards sent: %d (front rejected, front, back)", len(f.Cards))
 	}
 	if cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.Cards[0])); err != nil || cfg.Width != 640 || cfg.Height != 480 {
 		t.Errorf("card photo: %v %+v", err, cfg)

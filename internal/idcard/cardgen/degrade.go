@@ -24,6 +24,7 @@ type Capture struct {
 	Screen        bool   // re-captured from a screen (pixel grid + moiré)
 	Photocopy     bool   // greyscale photocopy
 	Quality       string // "", "blurred", "over_exposure", "over_dark"
+	Shift         [2]float64 // card centre offset as a fraction of the photo (cut-off cards)
 	JPEGQuality   int
 }
 
@@ -87,8 +88,8 @@ func Degrade(card *image.RGBA, c Capture, r *rand.Rand) (*image.RGBA, ocr.Quad) 
 	yaw, pitch := c.Yaw*math.Pi/180, c.Pitch*math.Pi/180
 	rot := (float64(c.Rotation) + c.Tilt) * math.Pi / 180
 	f := math.Hypot(float64(W), float64(H)) * 1.1
-	cx := float64(W)/2 + (r.Float64()*2-1)*float64(W)*0.05
-	cy := float64(H)/2 + (r.Float64()*2-1)*float64(H)*0.05
+	cx := float64(W)/2 + (r.Float64()*2-1)*float64(W)*0.05 + c.Shift[0]*float64(W)
+	cy := float64(H)/2 + (r.Float64()*2-1)*float64(H)*0.05 + c.Shift[1]*float64(H)
 	project := func(x, y float64) ocr.Point {
 		// yaw about the vertical axis, pitch about the horizontal one.
 		X := x * math.Cos(yaw)

@@ -4,6 +4,8 @@
 package cardgen
 
 import (
+	"bytes"
+	"image/jpeg"
 	"errors"
 	"fmt"
 	"image"
@@ -332,3 +334,44 @@ func silhouette(w, h int) image.Image {
 	}
 	return img
 }
+
+// RenderBankCard draws a fictional bank debit card of ID-card size: not an
+// ID card, but a card with Chinese text and a long number
+// (other_type_card for the reader).
+func (g *Generator) RenderBankCard(r *rand.Rand) *image.RGBA {
+	img := background(r, true)
+	for y := 0; y < idcard.CardH; y++ {
+		for x := 0; x < idcard.CardW; x++ {
+			o := y*img.Stride + x*4
+			if img.Pix[o+3] != 0 {
+				img.Pix[o], img.Pix[o+1], img.Pix[o+2] = u8(30+float64(x)/10), 60, u8(120+float64(y)/8)
+			}
+		}
+	}
+	white := color.RGBA{250, 250, 250, 255}
+	text(img, g.fonts.Bold, 44, 60, 50, 4, white, "中国人民银行储蓄卡")
+	text(img, g.fonts.Sans, 26, 60, 120, 2, white, "借记卡 银联 UnionPay")
+	num := ""
+	for i := 0; i < 19; i++ {
+		num += string(rune('0' + r.IntN(10)))
+		if i%4 == 3 {
+			num += " "
+		}
+	}
+	text(img, g.fonts.OCRB, 40, 60, 330, 3, white, num)
+	text(img, g.fonts.Sans, 24, 60, 430, 2, white, "有效期 12/30")
+	return img
+}
+
+// Photograph degrades any card image with capture c (seeded), returning JPEG bytes.
+func Photograph(card *image.RGBA, c Capture, seed uint64) ([]byte, error) {
+	img, _ := Degrade(card, c, newRand(seed))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: max(30, c.JPEGQuality)}); err != nil {
+		return nil, fmt.Errorf("cardgen: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// NewRand returns a seeded generator for Render* calls.
+func NewRand(seed uint64) *rand.Rand { return newRand(seed) }
