@@ -2,6 +2,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,8 +26,15 @@ var subcommands []func(*Env) *cobra.Command
 func register(f func(*Env) *cobra.Command) { subcommands = append(subcommands, f) }
 
 // NewRoot builds the faceprint command tree.
-func NewRoot() *cobra.Command {
-	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr}
+func NewRoot() *cobra.Command { return newRoot(&Env{Stdout: os.Stdout, Stderr: os.Stderr}) }
+
+// newRootTo builds the tree writing to a buffer (tests).
+func newRootTo() (*cobra.Command, *bytes.Buffer) {
+	var b bytes.Buffer
+	return newRoot(&Env{Stdout: &b, Stderr: io.Discard}), &b
+}
+
+func newRoot(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "faceprint",
 		Short:         "Self-hosted, Baidu-compatible identity verification (ID card OCR, liveness, face comparison)",
