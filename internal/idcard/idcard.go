@@ -212,6 +212,11 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 	case back >= 1:
 		a.side = "back"
 	}
+	if a.other && a.anchors <= 1 {
+		// One label-like word on a card that names itself a bank or other
+		// card (有效期 on a bank card looks like 有效期限).
+		a.side = ""
+	}
 	if a.side == "" {
 		return a
 	}
