@@ -29,6 +29,8 @@ type Service struct {
 	Store store.Store
 	Auth  *auth.Service
 	Clock func() time.Time
+	// OnPlanChange is told about every plan update (the verify service drops its cache).
+	OnPlanChange func(planID string)
 }
 
 func (s *Service) audit(ctx context.Context, actor, action, target, detail string) {
@@ -162,6 +164,9 @@ func (s *Service) UpdatePlan(ctx context.Context, actor, id string, change func(
 			return nil, err
 		}
 		s.audit(ctx, actor, "plan.update", id, fmt.Sprintf("version %d", next.Version))
+		if s.OnPlanChange != nil {
+			s.OnPlanChange(id)
+		}
 		return &next, nil
 	}
 	return nil, store.ErrConflict

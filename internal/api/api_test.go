@@ -518,3 +518,51 @@ func TestHealthAndReady(t *testing.T) {
 		t.Fatalf("readyz %d %v", st, m)
 	}
 }
+
+func TestSessionKeepsItsPlanVersion(t *testing.T) {
+	e := start(t, false, nil, nil)
+	o := plan.Defaults()
+	o.IdentityInput, o.CompareSource = plan.InputSubmitted, plan.CompareUploaded
+	pid := e.CreatePlan(o)
+	e.App.Verify.Matcher = &verifytest.Matcher{Score: 82}
+	prepare := func() string {
+		tok := e.Generate(pid)
+		e.Call(rpc+"idcard/submit", map[string]any{"verify_token": tok, "id_name": "张三", "id_no": "11010119900307803X"})
+		jpeg := base64.StdEncoding.EncodeToString(append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 100)...))
+		e.Call(rpc+"uploadMatchImage", map[string]any{"verify_token": tok, "image": jpeg})
+		return tok
+	}
+	old := prepare()
+	if _, err := e.App.Admin.UpdatePlan(context.Background(), "t", pid, func(p *plan.Plan) error { p.Options.SimilarityThreshold = 90; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	newer := prepare()
+	finishToken(t, e, old) // judged at 80: passes with 82
+	ctx := context.Background()
+	v := e.App.Verify
+	if _, err := v.Start(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	ch, _, _ := v.IssueChallenge(ctx, newer, false)
+	dec, _, err := v.SubmitCapture(ctx, newer, ch.ID, verify.Capture{Frames: []verify.Frame{{Image: []byte("x")}}})
+	if err != nil || dec.Passed || dec.Reason != "face_mismatch" {
+		t.Fatalf("new session should be judged at 90: %+v %v", dec, err)
+	}
+}
+
+func TestMetricsAndLogIDHeader(t *testing.T) {
+	e := start(t, false, nil, nil)
+	e.Generate("")
+	resp, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), `faceprint_http_requests_total{route="POST /rpc/2.0/brain/solution/faceprint/verifyToken/generate",status="2xx"} 1`) {
+		t.Errorf("metrics:\n%s", b)
+	}
+	if resp.Header.Get("X-Log-Id") == "" {
+		t.Error("no X-Log-Id header")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ type Server struct {
 
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
+	metrics  metrics
 }
 
 func (s *Server) now() time.Time { return s.Clock() }
@@ -95,6 +97,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /media/{key...}", s.handleMedia)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.registerAdmin(mux)
 }
 
@@ -103,9 +106,11 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := NewLogID()
 		r = r.WithContext(context.WithValue(r.Context(), ctxLogID, id))
+		w.Header().Set("X-Log-Id", strconv.FormatUint(id, 10))
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		start := time.Now()
 		defer func() {
+			s.metrics.observe(r.Pattern, sw.status, time.Since(start))
 			if p := recover(); p != nil {
 				s.Log.Error("panic", "log_id", id, "path", r.URL.Path, "panic", p)
 				if !sw.wrote {

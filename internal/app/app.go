@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Auth = &auth.Service{Store: st, Clock: o.Clock}
 	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log}
 	a.engines.attach(a.Verify, st)
-	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock}
+	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
 	a.API = &api.Server{
 		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: []byte(signKey)},
 		Engines: a.engines.API, Admin: a.Admin, Log: o.Log, Clock: o.Clock,

@@ -19,14 +19,14 @@ import (
 
 // Baidu error codes of authority lookups (wire-reference §2.2).
 const (
-	CodeNoPhoto        = 222350 // 公安网图片不存在或质量过低
-	CodeMismatch       = 222351 // 身份证号与姓名不匹配或该身份证号不存在
-	CodeNameFormat     = 222352 // 身份证名字格式错误
-	CodeNumberFormat   = 222353 // 身份证号码格式错误
-	CodeNumberUnknown  = 222354 // 公安库里不存在此身份证号
-	CodeNoPhotoOnFile  = 222355 // 身份证号码正确，公安库里没有对应的照片
-	CodeInvalid        = 222360 // 身份证号码或名字非法
-	CodeUnavailable    = 222361 // 系统繁忙 (authority connection failed)
+	CodeNoPhoto       = 222350 // 公安网图片不存在或质量过低
+	CodeMismatch      = 222351 // 身份证号与姓名不匹配或该身份证号不存在
+	CodeNameFormat    = 222352 // 身份证名字格式错误
+	CodeNumberFormat  = 222353 // 身份证号码格式错误
+	CodeNumberUnknown = 222354 // 公安库里不存在此身份证号
+	CodeNoPhotoOnFile = 222355 // 身份证号码正确，公安库里没有对应的照片
+	CodeInvalid       = 222360 // 身份证号码或名字非法
+	CodeUnavailable   = 222361 // 系统繁忙 (authority connection failed)
 )
 
 // Authority answers reference lookups for one source.

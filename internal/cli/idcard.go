@@ -43,7 +43,10 @@ func openIDCardReader(modelsDir string, cfg ocr.Config) (*idcard.Reader, func(),
 
 func newIDCardReadCmd(env *Env) *cobra.Command {
 	opt := idcard.Options{DetectDirection: true, DetectRisk: true, DetectQuality: true}
-	var side string
+	var (
+		side  string
+		lines bool
+	)
 	cmd := &cobra.Command{
 		Use:     "read IMAGE",
 		Short:   "Read one side of an ID card photo and print the Baidu-shaped JSON",
@@ -63,6 +66,19 @@ func newIDCardReadCmd(env *Env) *cobra.Command {
 			}
 			defer done()
 			opt.Side, opt.Now = side, time.Now()
+			if lines {
+				img, err := vision.Decode(data, vision.DefaultLimits())
+				if err != nil {
+					return err
+				}
+				res, err := r.OCR().Read(ctxOrBackground(cmd), img, ocr.Options{Uniform: true})
+				if err != nil {
+					return err
+				}
+				for _, l := range res.Lines {
+					fmt.Fprintf(env.Stderr, "%q score %.3f box %.0f\n", l.Text, l.Score, l.Box)
+				}
+			}
 			rd, err := r.ReadBytes(ctxOrBackground(cmd), data, vision.DefaultLimits(), opt)
 			if err != nil {
 				if c, m, ok := vision.IntakeCode(err); ok {
@@ -75,6 +91,7 @@ func newIDCardReadCmd(env *Env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&side, "side", "front", "card side: front (人像面) or back (国徽面)")
+	f.BoolVar(&lines, "lines", false, "also print the recognised text lines to stderr")
 	f.BoolVar(&opt.DetectDirection, "direction", true, "report direction")
 	f.BoolVar(&opt.DetectRisk, "risk", true, "report risk_type")
 	f.BoolVar(&opt.DetectQuality, "quality", true, "report card_quality")

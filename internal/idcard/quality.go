@@ -14,7 +14,7 @@ var (
 	BlurThreshold      = 0.0025 // Sharpness below → blurred
 	DarkThreshold      = 55.0  // MeanLuma below → over_dark
 	ExposureThreshold  = 0.45  // Saturated share above → over_exposure …
-	InkWashedOut       = 80.0  // … when even the ink (2nd percentile) is this light
+	InkWashedOut       = 80.0  // … when even the ink (0.5th percentile) is this light
 	CopyChromaMax      = 4.0   // Chroma as % of MeanLuma below → greyscale copy
 	ScreenPeakMin      = 30.0  // ScreenPeak above → screen re-capture
 	ScreenUnknownBelow = 20.0  // between the two: cannot tell
@@ -51,7 +51,7 @@ func (a *analysis) measure() {
 	m.MeanLuma = sum / float64(len(luma))
 	m.Saturated = float64(sat) / float64(len(luma))
 	m.Chroma = chroma
-	m.InkLuma = percentile(luma, 0.02)
+	m.InkLuma = percentile(luma, 0.005)
 	// Half scale: rectification resampling and mild capture blur vanish,
 	// heavy defocus remains.
 	half, hw, hh := halve(luma, CardW, CardH)

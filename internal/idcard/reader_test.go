@@ -311,3 +311,13 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 }
+
+func TestDebugSample(t *testing.T) {
+	if os.Getenv("DEBUG_CARD") == "" {
+		t.Skip("debug only")
+	}
+	g := generator(t)
+	s, _ := g.Generate(77, 1, testNow, cardgen.Mix{Screen: 1})
+	os.WriteFile("/tmp/dbg.jpg", s.JPEG, 0o644)
+	t.Logf("%+v", s.Truth.Capture)
+}

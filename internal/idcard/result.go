@@ -87,7 +87,7 @@ type Measures struct {
 	Sharpness     float64 // normalised Laplacian energy of the card (higher = sharper)
 	MeanLuma      float64 // mean luminance of the card, 0–255
 	Saturated     float64 // share of card pixels at ≥ 250
-	InkLuma       float64 // 2nd percentile of luminance (how dark the ink is)
+	InkLuma       float64 // 0.5th percentile of luminance (how dark the ink is)
 	Chroma        float64 // mean colour distance from grey after grey-world balance
 	ScreenPeak    float64 // strongest periodic peak in the card's spectrum (× local median)
 	Anchors       int     // label anchors found

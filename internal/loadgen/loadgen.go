@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,6 +70,16 @@ type Report struct {
 	Duration    time.Duration `json:"duration_ns"`
 	Ops         []OpStats     `json:"ops"`
 	FirstError  string        `json:"first_error,omitempty"`
+	Host        HostStats     `json:"host"`
+}
+
+// HostStats put the figures in context: on a shared machine the load
+// average says more about p99 than the server does.
+type HostStats struct {
+	CPUs          int     `json:"cpus"`
+	LoadAvgBefore float64 `json:"loadavg_before"` // 1-minute load average (Linux; -1 elsewhere)
+	LoadAvgAfter  float64 `json:"loadavg_after"`
+	GeneratorCPU  float64 `json:"generator_cpu_seconds"` // CPU this process spent (the generator's own cost)
 }
 
 // Validate checks the config and fills defaults.
@@ -152,6 +164,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		results  = map[string][]sample{}
 		firstErr string
 	)
+	host := HostStats{CPUs: runtime.NumCPU(), LoadAvgBefore: loadAvg()}
+	cpu0 := processCPU()
 	start := time.Now()
 	measureFrom := start.Add(cfg.Warmup)
 	end := measureFrom.Add(cfg.Duration)
@@ -198,7 +212,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 
-	rep := &Report{URL: cfg.URL, Op: cfg.Op, Concurrency: cfg.Concurrency, Duration: cfg.Duration, FirstError: firstErr}
+	host.LoadAvgAfter, host.GeneratorCPU = loadAvg(), processCPU()-cpu0
+	rep := &Report{URL: cfg.URL, Op: cfg.Op, Concurrency: cfg.Concurrency, Duration: cfg.Duration, FirstError: firstErr, Host: host}
 	for _, op := range []string{OpGenerate, OpDetail} {
 		if ss, ok := results[op]; ok {
 			rep.Ops = append(rep.Ops, summarize(op, ss, cfg.Duration))
@@ -299,11 +314,30 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "%-9s %9d %10.0f %9s %9s %9s %9s %8d  %s\n", o.Op, o.Requests, o.PerSecond,
 			ms(o.P50), ms(o.P95), ms(o.P99), ms(o.Max), o.Errors, strings.Join(codes, " "))
 	}
+	h := r.Host
+	fmt.Fprintf(&b, "host: %d CPUs, load average %.1f → %.1f, generator used %.1f CPU-s\n", h.CPUs, h.LoadAvgBefore, h.LoadAvgAfter, h.GeneratorCPU)
 	if r.FirstError != "" {
 		fmt.Fprintf(&b, "first error: %s\n", r.FirstError)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// loadAvg reads the 1-minute load average (-1 when unavailable).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms" }

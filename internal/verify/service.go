@@ -57,6 +57,8 @@ type Service struct {
 	Liveness   Liveness    // nil: liveness unavailable
 	Matcher    FaceMatcher // nil: comparison unavailable
 	References References  // nil: authorities unavailable
+
+	plans planCache
 }
 
 func (s *Service) now() time.Time { return s.Clock() }
@@ -80,7 +82,7 @@ func newID() string {
 
 // Generate creates a verify session for a plan of app and returns its token.
 func (s *Service) Generate(ctx context.Context, appID, planID, successURL, failedURL string) (string, error) {
-	p, err := s.Store.GetPlan(ctx, planID)
+	p, err := s.latestPlan(ctx, planID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (p.AppID != appID || p.Disabled)) {
 		return "", ErrPlanNotFound
 	}
@@ -125,7 +127,7 @@ func (s *Service) load(ctx context.Context, appID, token string) (*session, erro
 	if appID != "" && rec.AppID != appID {
 		return nil, ErrTokenInvalid // a token of another app looks like an unknown one
 	}
-	p, err := s.Store.GetPlanVersion(ctx, rec.PlanID, rec.PlanVersion)
+	p, err := s.planVersion(ctx, rec.PlanID, rec.PlanVersion)
 	if err != nil {
 		return nil, fmt.Errorf("plan of session: %w", err)
 	}
