@@ -2,15 +2,19 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +25,7 @@ import (
 	"github.com/faceprint/faceprint/internal/testenv"
 	"github.com/faceprint/faceprint/internal/verify"
 	"github.com/faceprint/faceprint/internal/verify/verifytest"
+	"github.com/faceprint/faceprint/internal/webhook"
 )
 
 const rpc = "/rpc/2.0/brain/solution/faceprint/"
@@ -565,4 +570,59 @@ func TestMetricsAndLogIDHeader(t *testing.T) {
 	if resp.Header.Get("X-Log-Id") == "" {
 		t.Error("no X-Log-Id header")
 	}
+}
+
+func TestCallbackWebhookSignedAndRetried(t *testing.T) {
+	var mu sync.Mutex
+	var got []*http.Request
+	var bodies [][]byte
+	fail := true
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		got, bodies = append(got, r), append(bodies, b)
+		if fail {
+			w.WriteHeader(503)
+		}
+	}))
+	defer recv.Close()
+	clk := newClock()
+	e := start(t, false, clk, nil)
+	o := plan.Defaults()
+	o.IdentityInput, o.CompareSource, o.CallbackURL = plan.InputManual, plan.CompareNone, recv.URL+"/hook"
+	tok := finish(t, e, e.CreatePlan(o))
+	ctx := context.Background()
+	if n, err := e.App.Webhooks.RunOnce(ctx); err != nil || n != 0 || len(got) != 1 {
+		t.Fatalf("first delivery: %d %v %d", n, err, len(got))
+	}
+	fail = false
+	if n, _ := e.App.Webhooks.RunOnce(ctx); n != 0 {
+		t.Fatal("retried before its backoff")
+	}
+	clk.Add(time.Minute)
+	if n, err := e.App.Webhooks.RunOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("retry: %d %v", n, err)
+	}
+	var cb verify.Callback
+	if err := json.Unmarshal(bodies[1], &cb); err != nil || !cb.Passed || cb.AppID != e.AppID {
+		t.Fatalf("callback %s %v", bodies[1], err)
+	}
+	if cb.VerifyTokenSHA256 != sha256hex(tok) {
+		t.Error("callback does not name the token by its sha256")
+	}
+	sig := got[1].Header.Get(webhook.Header)
+	ts := strings.TrimPrefix(strings.Split(sig, ",")[0], "t=")
+	sec, _ := strconv.ParseInt(ts, 10, 64)
+	if want := webhook.Sign(sha256hex(e.SecretKey), time.Unix(sec, 0), bodies[1]); sig != want {
+		t.Errorf("signature %q, want %q", sig, want)
+	}
+	if n, _ := e.App.Webhooks.RunOnce(ctx); n != 0 {
+		t.Error("delivered twice")
+	}
+}
+
+func sha256hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/faceprint/faceprint/internal/config"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
+	"github.com/faceprint/faceprint/internal/webhook"
 )
 
 // App is a built faceprint server.
@@ -34,6 +35,8 @@ type App struct {
 	Verify *verify.Service
 	Admin  *admin.Service
 	API    *api.Server
+	// Webhooks delivers plan callbacks from the outbox (Run starts its loop).
+	Webhooks *webhook.Deliverer
 
 	engines *Engines
 	handler http.Handler
@@ -99,6 +102,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status,
 	}
+	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Client: &http.Client{Timeout: 15 * time.Second}}
 	mux := http.NewServeMux()
 	a.API.Register(mux)
 	if err := mountH5(mux, a, []byte(signKey)); err != nil {
@@ -135,6 +139,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	go a.purgeLoop(ctx)
+	go a.Webhooks.Run(ctx, 2*time.Second)
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {

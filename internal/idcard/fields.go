@@ -31,41 +31,61 @@ var labels = []labelSpec{
 }
 
 // found is a label located in a line, by rune index range [Start, End).
+// Aligned means the match has the label's length (exact or one wrong
+// character), so its first and last characters are the label's own and can
+// anchor the card geometry.
 type found struct {
 	Spec       labelSpec
 	Start, End int
+	Aligned    bool
 }
 
 // findLabels locates the labels in a line's text. Two-character labels must
-// match exactly; longer ones may have one wrong character (OCR slips on the
-// spaced label glyphs).
+// match exactly; longer ones may be one edit away (a wrong, missing or extra
+// character: OCR slips on the small spaced label glyphs).
 func findLabels(rs []rune) []found {
 	var out []found
 	used := make([]bool, len(rs))
+	free := func(a, b int) bool {
+		for k := a; k < b; k++ {
+			if used[k] {
+				return false
+			}
+		}
+		return true
+	}
 	for _, l := range labels {
 		lr := []rune(l.Text)
 		n := len(lr)
-		best, bestErr := -1, 2
-		for i := 0; i+n <= len(rs); i++ {
-			errs := 0
-			for k := 0; k < n && errs < 2; k++ {
-				if rs[i+k] != lr[k] || used[i+k] {
-					errs++
+		best := found{Start: -1}
+		bestD := 2
+		lens := []int{n}
+		if n > 2 {
+			lens = []int{n, n - 1, n + 1}
+		}
+		for _, L := range lens {
+			for i := 0; i+L <= len(rs); i++ {
+				if !free(i, i+L) {
+					continue
+				}
+				d := editDistance(rs[i:i+L], lr, 2)
+				if (n <= 2 && d == 0) || (n > 2 && d <= 1) {
+					if d < bestD {
+						best, bestD = found{Spec: l, Start: i, End: i + L, Aligned: L == n}, d
+					}
 				}
 			}
-			if (n <= 2 && errs == 0) || (n > 2 && errs <= 1) {
-				if errs < bestErr {
-					best, bestErr = i, errs
-				}
+			if bestD == 0 {
+				break
 			}
 		}
-		if best < 0 {
+		if best.Start < 0 {
 			continue
 		}
-		for k := best; k < best+n; k++ {
+		for k := best.Start; k < best.End; k++ {
 			used[k] = true
 		}
-		out = append(out, found{Spec: l, Start: best, End: best + n})
+		out = append(out, best)
 	}
 	// In reading order.
 	for i := 1; i < len(out); i++ {
@@ -74,6 +94,30 @@ func findLabels(rs []rune) []found {
 		}
 	}
 	return out
+}
+
+// editDistance is the Levenshtein distance of a and b, capped at limit.
+func editDistance(a, b []rune, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
 }
 
 // segment is a run of value characters of one line.

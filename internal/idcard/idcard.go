@@ -176,7 +176,7 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 			} else {
 				back++
 			}
-			if len(l.Chars) != len(rs) {
+			if len(l.Chars) != len(rs) || !f.Aligned {
 				continue
 			}
 			n := f.End - f.Start

@@ -331,6 +331,54 @@ func (a *analysis) checkMotion() {
 	)
 	a.check("not_static", float64(still), 1, false, ReasonStaticImage, a.model, t)
 	a.check("non_rigid_motion", a.nonRigid(), a.th.MinNonRigid, true, ReasonFlatMotion, a.model, t)
+	a.check("appearance_change", a.appearanceChange(), a.th.MinAppearance, true, ReasonFlatMotion, a.model, t)
+}
+
+// appearanceChange: among frame pairs whose faces moved a lot in the image
+// plane (scale, rotation or position), the median change of the aligned
+// face crops. A picture moved in 2D looks the same once aligned; a head that
+// moves that much turns, tilts or changes expression. 99 when no pair moved
+// that much (the stillness checks judge such captures).
+func (a *analysis) appearanceChange() float64 {
+	idx := a.faces
+	if len(idx) > 40 { // bound the pair count
+		step := float64(len(idx)) / 40
+		var sub []int
+		for k := 0.0; int(k) < len(idx); k += step {
+			sub = append(sub, idx[int(k)])
+		}
+		idx = sub
+	}
+	var diffs []float64
+	for x := 0; x < len(idx); x++ {
+		for y := x + 1; y < len(idx); y++ {
+			p, q := a.obs[idx[x]], a.obs[idx[y]]
+			if p.Crop == nil || q.Crop == nil {
+				continue
+			}
+			if planarMotion(p.Face, q.Face) < 1 {
+				continue
+			}
+			diffs = append(diffs, cropDiff(p.Crop, q.Crop))
+		}
+	}
+	if len(diffs) < 3 {
+		return 99
+	}
+	return median(diffs)
+}
+
+// planarMotion is how far a face moved in the image plane between two
+// frames, in units of "a lot": 15 % scale, 8° in-plane rotation or a third
+// of the face width of translation each count as 1.
+func planarMotion(p, q face.Face) float64 {
+	s := math.Abs(math.Log(max(q.Box.Width, 1)/max(p.Box.Width, 1))) / 0.15
+	rp := math.Atan2(p.KeyPoints[1].Y-p.KeyPoints[0].Y, p.KeyPoints[1].X-p.KeyPoints[0].X)
+	rq := math.Atan2(q.KeyPoints[1].Y-q.KeyPoints[0].Y, q.KeyPoints[1].X-q.KeyPoints[0].X)
+	r := math.Abs(rq-rp) * 180 / math.Pi / 8
+	pc, qc := p.Box.Center(), q.Box.Center()
+	t := math.Hypot(qc.X-pc.X, qc.Y-pc.Y) / max(p.Box.Width, 1) / 0.33
+	return max(s, r, t)
 }
 
 // nonRigid is the p90 over frames of the landmark residual after the best

@@ -15,6 +15,7 @@ type Thresholds struct {
 	StaticYaw       float64 // … yaw range (p95−p5, degrees) below this looks still …
 	StaticCos       float64 // … median cosine of successive embeddings above this looks still
 	MinNonRigid     float64 // p90 landmark residual after an affine fit (× inter-ocular distance)
+	MinAppearance   float64 // aligned-crop change of faces that moved a lot in 2D (appearanceChange)
 	MaxDupShare     float64 // share of successive frame pairs allowed to be identical
 	SpliceJump      float64 // thumbnail change that, with a face jump, marks a cut
 	LoopRatio       float64 // repeated-run difference / successive difference below this is a loop
@@ -34,7 +35,7 @@ func LevelThresholds(level string) Thresholds {
 	t := Thresholds{
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60,
 		MinLive: 0.6, MinIdentityCos: 0.45,
-		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012,
+		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.1,
 		MaxDupShare: 0.25, SpliceJump: 0.9, LoopRatio: 0.5,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,

@@ -25,6 +25,7 @@ type obs struct {
 	Thumb    []float64  // normalised 32×24 grey thumbnail of the whole frame
 	FaceSize float64    // box width / frame width
 	Shape    []face.Point
+	Crop     []float32 // aligned grey face crop (alignedCrop)
 }
 
 const thumbW, thumbH = 32, 24
@@ -87,6 +88,7 @@ func (e *Engine) observeOne(ctx context.Context, f DecodedFrame, embed bool) (ob
 	o.FaceSize = big.Box.Width / float64(f.Image.Bounds().Dx())
 	o.Chroma = innerFaceColour(f.Image, big)
 	o.Shape = big.Landmarks[:]
+	o.Crop = alignedCrop(f.Image, big)
 	if embed {
 		emb, err := e.face.Embed(ctx, f.Image, big)
 		if err != nil {

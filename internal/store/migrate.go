@@ -37,6 +37,10 @@ CREATE INDEX IF NOT EXISTS registry_app ON registry (app_id, created_at);
 CREATE TABLE IF NOT EXISTS kv (
 	ns TEXT NOT NULL, key TEXT NOT NULL, value {{BLOB}} NOT NULL, expires_at BIGINT NOT NULL,
 	PRIMARY KEY (ns, key));
+CREATE TABLE IF NOT EXISTS webhooks (
+	id {{ID}}, app_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
+	next_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks (next_at);
 CREATE TABLE IF NOT EXISTS audit (
 	id {{ID}}, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
 	target TEXT NOT NULL, detail TEXT NOT NULL);

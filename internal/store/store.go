@@ -82,6 +82,17 @@ type AuditEntry struct {
 	Detail string
 }
 
+// Webhook is one pending callback delivery (a durable outbox row).
+type Webhook struct {
+	ID        int64
+	AppID     string
+	URL       string
+	Body      []byte
+	Attempts  int
+	NextAt    time.Time
+	CreatedAt time.Time
+}
+
 // Store is the persistence interface. Implementations are safe for concurrent use.
 type Store interface {
 	CreateApp(ctx context.Context, a *App) error
@@ -123,6 +134,14 @@ type Store interface {
 	TakeKV(ctx context.Context, ns, key string, now time.Time) ([]byte, error)
 	GetKV(ctx context.Context, ns, key string, now time.Time) ([]byte, error)
 	DeleteExpiredKV(ctx context.Context, now time.Time) (int64, error)
+
+	// EnqueueWebhook adds a delivery to the outbox.
+	EnqueueWebhook(ctx context.Context, w Webhook) error
+	// ClaimWebhooks leases up to limit due deliveries until lease (other replicas skip them meanwhile).
+	ClaimWebhooks(ctx context.Context, now, lease time.Time, limit int) ([]Webhook, error)
+	// FinishWebhook removes a delivered (or abandoned) row; RetryWebhook reschedules it.
+	FinishWebhook(ctx context.Context, id int64) error
+	RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time) error
 
 	AddAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, limit int) ([]AuditEntry, error)

@@ -404,6 +404,9 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 	if err != nil {
 		return Decision{}, View{}, err
 	}
+	if dec.Final {
+		s.notify(ctx, ss, att)
+	}
 	return dec, ss.view(), nil
 }
 

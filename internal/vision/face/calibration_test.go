@@ -144,6 +144,15 @@ func TestCalibration(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "faces %d, identities %d\n", len(set), len(ids))
+	bySource := map[string]int{}
+	for _, s := range set {
+		src := filepath.Dir(s.src)
+		if strings.HasPrefix(src, "dlib/johns") {
+			src = "dlib/johns"
+		}
+		bySource[src]++
+	}
+	fmt.Fprintf(&b, "faces by source: %v\n", bySource)
 	fmt.Fprintf(&b, "genuine pairs %d (min %.3f, median %.3f); augmented genuine pairs %d (min %.3f)\n", m.Genuine, m.GenuineMin, m.GenuineMedian, len(aug), minOf(aug))
 	fmt.Fprintf(&b, "impostor pairs %d (%d within one group photo), median %.3f, max %.3f\n", m.Impostor, within, m.ImpostorMedian, m.ImpostorMax)
 	for _, p := range m.Points {
