@@ -63,6 +63,8 @@ type Server struct {
 	MediaTTL time.Duration
 	// AdminTokenHash protects /admin/api (auth.Hash of the token); empty disables the admin API.
 	AdminTokenHash string
+	// PublicURL, when set, is the base of media URLs (behind a TLS proxy); else the request's Host is used.
+	PublicURL string
 	// Ready reports engine availability for /readyz.
 	Ready func() map[string]string
 
@@ -246,10 +248,14 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 // MediaURL returns the signed URL path of a blob ("/media/<key>?e=&s=").
 func (s *Server) MediaURL(r *http.Request, key string) string {
-	return externalBase(r) + "/media/" + key + "?" + s.Signer.Sign(key, s.now().Add(s.MediaTTL))
+	base := s.PublicURL
+	if base == "" {
+		base = externalBase(r)
+	}
+	return base + "/media/" + key + "?" + s.Signer.Sign(key, s.now().Add(s.MediaTTL))
 }
 
-// externalBase is the scheme://host the client used (the Host header; X-Forwarded-Proto only from a trusted proxy is honoured by the app's proxy wrapper).
+// externalBase is the scheme://host the client used.
 func externalBase(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {

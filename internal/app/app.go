@@ -54,6 +54,7 @@ type Options struct {
 // New builds everything from cfg. Missing models are not an error: the
 // affected endpoints answer "unavailable" and /readyz says why.
 func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+	explicitURL := cfg.PublicURL // media URLs use it when set; else the request's Host
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: []byte(signKey)},
 		Engines: a.engines.API, Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
-		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status,
+		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
 	}
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Client: &http.Client{Timeout: 15 * time.Second}}
 	mux := http.NewServeMux()

@@ -193,7 +193,19 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 				}
 			}
 		}
-		a.segs = append(a.segs, splitLine(l, fs)...)
+		segs := splitLine(l, fs)
+		// An 18-character number anchors the geometry by its first and last digit.
+		for _, sg := range segs {
+			if len(l.Chars) != len(rs) || sg.End-sg.Start != 18 || seen["number-digits"] {
+				continue
+			}
+			if n, _ := normNumber(sg.Text, nil, 0); len(n) == 18 {
+				seen["number-digits"] = true
+				srcPts = append(srcPts, l.CharBox(sg.Start, sg.Start).Center(), l.CharBox(sg.End-1, sg.End-1).Center())
+				dstPts = append(dstPts, ocr.Point{X: NumberFirstX, Y: NumberMidY}, ocr.Point{X: NumberFirstX + 17*NumberPitch, Y: NumberMidY})
+			}
+		}
+		a.segs = append(a.segs, segs...)
 	}
 	text := allText.String()
 	a.temporary = strings.Contains(text, "临时")

@@ -32,6 +32,11 @@ var (
 	// ValueX is where the front's values start after their labels.
 	FrontValueX = 160.0
 	NumberX     = 290.0
+	// The 18 characters of the number: centre of the first, centre-to-centre
+	// pitch, and the row's centre line.
+	NumberFirstX = 302.0
+	NumberPitch  = 24.4
+	NumberMidY   = 460.0
 	// AddressLineStep is the distance between address lines.
 	AddressLineStep = 40.0
 	// PortraitBox is the photo area.

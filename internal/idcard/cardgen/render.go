@@ -206,7 +206,12 @@ func (g *Generator) RenderFront(r *rand.Rand, p Person, portrait image.Image) *i
 	for i, line := range wrapAddress(p.Address, AddressLineChars) {
 		text(img, f.Serif, 26, vx, idcard.AnchorAddress.Y-1+float64(i)*idcard.AddressLineStep, 1, ink, line)
 	}
-	text(img, f.OCRB, 34, idcard.NumberX, idcard.AnchorNumber.Y-6, 3.5, ink, p.Number)
+	// Number: digit centres on the layout's pitch.
+	nf := face(f.OCRB, 34)
+	adv, _ := nf.GlyphAdvance('0')
+	nf.Close()
+	a := float64(adv) / 64
+	text(img, f.OCRB, 34, idcard.NumberFirstX-a/2, idcard.AnchorNumber.Y-6, idcard.NumberPitch-a, ink, p.Number)
 	// Portrait.
 	pb := idcard.PortraitBox
 	dst := image.Rect(int(pb.X0), int(pb.Y0), int(pb.X1), int(pb.Y1))
