@@ -626,3 +626,38 @@ func sha256hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+func TestPIIEncryptedAtRest(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			e := start(t, pg, nil, func(c *config.Config) {
+				c.PIIKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+			})
+			o := plan.Defaults()
+			tok := finish(t, e, e.CreatePlan(o))
+			d := e.Call(rpc+"result/detail", map[string]string{"verify_token": tok})
+			if c := d["result"].(map[string]any)["idcard_confirm"].(map[string]any); c["idcard_number"] != verifytest.SpecimenFront.IDCardNumber {
+				t.Fatalf("detail through the sealer: %v", d)
+			}
+			recs, err := e.App.Store.ListSessions(context.Background(), e.AppID, 10)
+			if err != nil || len(recs) != 1 {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(recs[0].Data), verifytest.SpecimenFront.IDCardNumber) || !strings.HasPrefix(string(recs[0].Data), "fp1:") {
+				t.Fatalf("session data not sealed: %.80s", recs[0].Data)
+			}
+			err = filepath.Walk(filepath.Join(e.DataDir, "blobs"), func(p string, info os.FileInfo, err error) error {
+				if err == nil && !info.IsDir() {
+					b, _ := os.ReadFile(p)
+					if !strings.HasPrefix(string(b), "fp1:") {
+						t.Errorf("blob %s not sealed", p)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

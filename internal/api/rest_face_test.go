@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -364,6 +365,20 @@ func BenchmarkFaceMatchREST(b *testing.B) {
 		s.handleFaceMatch(w, r, nil, bd)
 		if !bytes.Contains(w.Body.Bytes(), []byte(`"error_code":0`)) {
 			b.Fatal(fmt.Sprint(w.Body.String()))
+		}
+	}
+}
+
+func TestFaceEngineErrorCodes(t *testing.T) {
+	cases := map[error]int{
+		vision.ErrBusy: 18,
+		fmt.Errorf("image 1: %w", face.ErrNoFace):   222202,
+		fmt.Errorf("wrapped: %w", context.Canceled): 2,
+		fmt.Errorf("onnx exploded"):                 282000,
+	}
+	for err, want := range cases {
+		if got := engineErr(err); got.code != want {
+			t.Errorf("%v → %d, want %d", err, got.code, want)
 		}
 	}
 }

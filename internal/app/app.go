@@ -20,6 +20,7 @@ import (
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/config"
+	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
 	"github.com/faceprint/faceprint/internal/webhook"
@@ -74,8 +75,21 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock}
 	fail := func(err error) (*App, error) { a.Close(); return nil, err }
 
-	if a.Blobs, err = blob.NewLocal(cfg.BlobDir); err != nil {
+	local, err := blob.NewLocal(cfg.BlobDir)
+	if err != nil {
 		return fail(err)
+	}
+	a.Blobs = local
+	var sealer *seal.Sealer
+	if cfg.PIIKey != "" {
+		key, err := seal.ParseKey(cfg.PIIKey)
+		if err != nil {
+			return fail(err)
+		}
+		if sealer, err = seal.New(key); err != nil {
+			return fail(err)
+		}
+		a.Blobs = seal.Blobs{Store: local, S: sealer}
 	}
 	signKey, err := secretFromConfigOrFile(cfg.SigningKey, filepath.Join(cfg.DataDir, "signing.key"))
 	if err != nil {
@@ -94,7 +108,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.engines = OpenEngines(EngineConfig{ModelsDir: cfg.ModelsDir, Log: o.Log, Workers: cfg.InferWorkers, QueueWait: cfg.InferQueueWait})
 	}
 	a.Auth = &auth.Service{Store: st, Clock: o.Clock}
-	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log}
+	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer}
 	a.engines.attach(a.Verify, st)
 	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
 	a.API = &api.Server{

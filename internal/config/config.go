@@ -24,6 +24,7 @@ type Config struct {
 	PublicURL  string `yaml:"public_url"`  // base URL printed in H5 links; default http://ADDR
 	AdminToken string `yaml:"admin_token"` // protects /admin/api; default: generated into DATA_DIR/admin.token (FACEPRINT_ADMIN_TOKEN)
 	SigningKey string `yaml:"signing_key"` // HMAC key for media URLs; default generated into DATA_DIR/signing.key (shared by replicas: set it)
+	PIIKey     string `yaml:"pii_key"`     // 32 bytes (hex or base64): encrypt session records and images at rest (FACEPRINT_PII_KEY)
 
 	TLSCert string `yaml:"tls_cert"` // serve HTTPS with these files
 	TLSKey  string `yaml:"tls_key"`
@@ -67,7 +68,7 @@ func (c *Config) LoadEnv() {
 	for env, dst := range map[string]*string{
 		"FACEPRINT_ADDR": &c.Addr, "FACEPRINT_DATA_DIR": &c.DataDir, "FACEPRINT_DB": &c.DB,
 		"FACEPRINT_MODELS_DIR": &c.ModelsDir, "FACEPRINT_PUBLIC_URL": &c.PublicURL,
-		"FACEPRINT_ADMIN_TOKEN": &c.AdminToken, "FACEPRINT_SIGNING_KEY": &c.SigningKey, "FACEPRINT_LOG_LEVEL": &c.LogLevel,
+		"FACEPRINT_ADMIN_TOKEN": &c.AdminToken, "FACEPRINT_SIGNING_KEY": &c.SigningKey, "FACEPRINT_PII_KEY": &c.PIIKey, "FACEPRINT_LOG_LEVEL": &c.LogLevel,
 	} {
 		if v := os.Getenv(env); v != "" {
 			*dst = v

@@ -17,6 +17,7 @@ import (
 	"image/jpeg"
 	"math"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -157,6 +158,7 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 	var srcPts, dstPts []ocr.Point
 	seen := map[string]bool{}
 	front, back := 0, 0
+	numberEvidence := false
 	var allText strings.Builder
 	for i := range res.Lines {
 		l := &res.Lines[i]
@@ -193,19 +195,21 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 				}
 			}
 		}
-		segs := splitLine(l, fs)
-		// An 18-character number anchors the geometry by its first and last digit.
-		for _, sg := range segs {
-			if len(l.Chars) != len(rs) || sg.End-sg.Start != 18 || seen["number-digits"] {
-				continue
-			}
-			if n, _ := normNumber(sg.Text, nil, 0); len(n) == 18 {
+		// An 18-character number anchors the geometry by its first and last
+		// digit, and a checksum-valid one is evidence of a front side.
+		if len(l.Chars) == len(rs) && !seen["number-digits"] {
+			if loc := reNumber.FindStringIndex(l.Text); loc != nil {
+				i := len([]rune(l.Text[:loc[0]]))
+				n := string(rs[i : i+18])
 				seen["number-digits"] = true
-				srcPts = append(srcPts, l.CharBox(sg.Start, sg.Start).Center(), l.CharBox(sg.End-1, sg.End-1).Center())
+				if _, err := ValidateNumber(strings.ToUpper(n), opt.Now); err == nil {
+					numberEvidence = true
+				}
+				srcPts = append(srcPts, l.CharBox(i, i).Center(), l.CharBox(i+17, i+17).Center())
 				dstPts = append(dstPts, ocr.Point{X: NumberFirstX, Y: NumberMidY}, ocr.Point{X: NumberFirstX + 17*NumberPitch, Y: NumberMidY})
 			}
 		}
-		a.segs = append(a.segs, segs...)
+		a.segs = append(a.segs, splitLine(l, fs)...)
 	}
 	text := allText.String()
 	a.temporary = strings.Contains(text, "临时")
@@ -218,6 +222,9 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 		a.other = true // a long number but no ID labels: bank or membership card
 	}
 	a.anchors = front + back
+	if numberEvidence && front == 0 {
+		front = 1
+	}
 	switch {
 	case front >= 2 && front >= back, front == 1 && back == 0:
 		a.side = "front"
@@ -256,6 +263,9 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 	a.measure()
 	return a
 }
+
+// reNumber finds an 18-character citizen number inside a line.
+var reNumber = regexp.MustCompile(`[0-9]{17}[0-9Xx]`)
 
 // fitTransform maps image points to card points: a homography from 4 or
 // more anchors (8+ points) when it fits well, else affine, else a

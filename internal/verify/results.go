@@ -316,7 +316,7 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		d, err := decodeData(rec.Data)
+		d, err := s.decode(rec.Data)
 		if err != nil {
 			return err
 		}
@@ -330,7 +330,7 @@ func (s *Service) purge(ctx context.Context, id string) error {
 			kept.Attempts = append(kept.Attempts, a)
 		}
 		raw, _ := jsonMarshal(kept)
-		rec.Data, rec.Purged = raw, true
+		rec.Data, rec.Purged = s.Seal.Seal(raw), true
 		if !State(rec.State).Final() {
 			rec.State = string(StateExpired)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 )
 
@@ -58,6 +59,9 @@ type Service struct {
 	Matcher    FaceMatcher // nil: comparison unavailable
 	References References  // nil: authorities unavailable
 
+	// Seal encrypts session records at rest when a PII key is configured (nil: plain).
+	Seal *seal.Sealer
+
 	plans planCache
 }
 
@@ -93,6 +97,7 @@ func (s *Service) Generate(ctx context.Context, appID, planID, successURL, faile
 	d := Data{SuccessURL: successURL, FailedURL: failedURL}
 	d.step("generate", now, 0, 0, "")
 	raw, _ := json.Marshal(d)
+	raw = s.Seal.Seal(raw)
 	for range 3 {
 		token := auth.RandomToken(24)
 		rec := &store.SessionRecord{
@@ -131,7 +136,7 @@ func (s *Service) load(ctx context.Context, appID, token string) (*session, erro
 	if err != nil {
 		return nil, fmt.Errorf("plan of session: %w", err)
 	}
-	d, err := decodeData(rec.Data)
+	d, err := s.decode(rec.Data)
 	if err != nil {
 		return nil, fmt.Errorf("decode session: %w", err)
 	}
@@ -149,7 +154,7 @@ func (s *Service) save(ctx context.Context, ss *session) error {
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	ss.rec.Data = raw
+	ss.rec.Data = s.Seal.Seal(raw)
 	err = s.Store.UpdateSession(ctx, ss.rec)
 	if errors.Is(err, store.ErrConflict) {
 		return ErrBusy
@@ -234,4 +239,13 @@ func (s *Service) UploadMatchImage(ctx context.Context, appID, token string, ima
 		return nil
 	})
 	return err
+}
+
+// decode opens (when sealed) and parses a session record's data.
+func (s *Service) decode(b []byte) (Data, error) {
+	plain, err := s.Seal.Open(b)
+	if err != nil {
+		return Data{}, err
+	}
+	return decodeData(plain)
 }

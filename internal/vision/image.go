@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	_ "image/gif" // accepted by DecodeConfig only to give a clear format error below
 	"image/jpeg"
 	"image/png"
 	"strings"

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"image"
+	"image/jpeg"
 	"io"
 	"math"
 	"os"
@@ -305,5 +306,42 @@ func TestScoreIsMonotonic(t *testing.T) {
 	}
 	if Score(math.NaN()) != 0 || Score(0.42) != 80 || Score(0.31) != 70 {
 		t.Errorf("anchors: %.1f %.1f", Score(0.42), Score(0.31))
+	}
+}
+
+// TestEXIFRotatedPhoto: a phone-style JPEG stored sideways with EXIF
+// orientation 6 is turned upright by intake, so the face is found and
+// matches the upright original.
+func TestEXIFRotatedPhoto(t *testing.T) {
+	e := testEngine(t)
+	img := photo(t, "gocv/face.jpg")
+	// Store the pixels rotated 90° counter-clockwise; orientation 6 tells
+	// viewers to rotate them clockwise for display.
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	side := image.NewNRGBA(image.Rect(0, 0, h, w))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			copy(side.Pix[(w-1-x)*side.Stride+y*4:][:4], img.Pix[y*img.Stride+x*4:][:4])
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, side, &jpeg.Options{Quality: 92}); err != nil {
+		t.Fatal(err)
+	}
+	jpg := b.Bytes()
+	// APP1 Exif, big-endian TIFF with one IFD entry: orientation (0x0112) = 6.
+	exif := []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00")
+	seg := append([]byte{0xFF, 0xE1, byte((len(exif) + 2) >> 8), byte(len(exif) + 2)}, exif...)
+	data := append(append(append([]byte{}, jpg[:2]...), seg...), jpg[2:]...)
+	up, err := vision.Decode(data, vision.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Rect.Dx() != w || up.Rect.Dy() != h {
+		t.Fatalf("EXIF orientation not applied: %v", up.Rect)
+	}
+	r := compare(t, e, img, up)
+	if r.Score < 90 {
+		t.Errorf("upright EXIF photo vs original: score %.1f", r.Score)
 	}
 }
