@@ -124,7 +124,7 @@ func TestIntegrationTokenIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := env.App.Admin.CreateApp(ctx, "test", "other")
+		other, err := env.App.Admin.CreateApp(ctx, "test", "other", 0)
 		if err != nil {
 			t.Fatal(err)
 		}

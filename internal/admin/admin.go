@@ -51,16 +51,27 @@ func viewApp(a *auth.App) AppView {
 	return AppView{AppID: a.ID, Name: a.Name, APIKey: a.APIKey, Disabled: a.Disabled, QPS: a.QPS, CreatedAt: a.CreatedAt}
 }
 
-// CreateApp creates an app; the returned secret is shown once.
-func (s *Service) CreateApp(ctx context.Context, actor, name string) (auth.NewApp, error) {
+// CreateApp creates an app; the returned secret is shown once. qps > 0 sets
+// its per-replica request limit (0: the server default).
+func (s *Service) CreateApp(ctx context.Context, actor, name string, qps int) (auth.NewApp, error) {
 	if strings.TrimSpace(name) == "" {
 		return auth.NewApp{}, fmt.Errorf("%w: --name is required", ErrInvalid)
 	}
-	n, err := s.Auth.CreateApp(ctx, name)
-	if err == nil {
-		s.audit(ctx, actor, "app.create", n.AppID, "")
+	if qps < 0 || qps > 1000000 {
+		return auth.NewApp{}, fmt.Errorf("%w: qps must be within 0–1000000", ErrInvalid)
 	}
-	return n, err
+	n, err := s.Auth.CreateApp(ctx, name)
+	if err != nil {
+		return n, err
+	}
+	if qps > 0 {
+		n.App.QPS = qps
+		if err := s.Store.UpdateApp(ctx, &n.App); err != nil {
+			return n, err
+		}
+	}
+	s.audit(ctx, actor, "app.create", n.AppID, "")
+	return n, nil
 }
 
 // ListApps lists apps.

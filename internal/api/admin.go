@@ -48,11 +48,14 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 	const actor = "admin-api"
 	h("GET /admin/api/apps", func(w http.ResponseWriter, r *http.Request) (any, error) { return s.Admin.ListApps(r.Context()) })
 	h("POST /admin/api/apps", func(w http.ResponseWriter, r *http.Request) (any, error) {
-		var in struct{ Name string }
+		var in struct {
+			Name string `json:"name"`
+			QPS  int    `json:"qps"`
+		}
 		if err := decodeJSON(r.Body, &in); err != nil {
 			return nil, err
 		}
-		return s.Admin.CreateApp(r.Context(), actor, in.Name)
+		return s.Admin.CreateApp(r.Context(), actor, in.Name, in.QPS)
 	})
 	h("GET /admin/api/apps/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Admin.ShowApp(r.Context(), r.PathValue("id"))

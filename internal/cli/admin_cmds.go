@@ -40,10 +40,11 @@ func newAppCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "app", Short: "Manage API clients (API Key / Secret Key)"}
 	f.bind(cmd)
 	var name string
+	var qps int
 	create := &cobra.Command{Use: "create", Short: "Create an app; prints its secret once", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withAdmin(env, &f, cmd, func(ops adminOps) error {
-				n, err := ops.CreateApp(cmd.Context(), name)
+				n, err := ops.CreateApp(cmd.Context(), name, qps)
 				if err != nil {
 					return err
 				}
@@ -55,6 +56,7 @@ func newAppCmd(env *Env) *cobra.Command {
 			})
 		}}
 	create.Flags().StringVar(&name, "name", "", "app name")
+	create.Flags().IntVar(&qps, "qps", 0, "requests per second per replica (0: the server default)")
 	list := &cobra.Command{Use: "list", Short: "List apps", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withAdmin(env, &f, cmd, func(ops adminOps) error {

@@ -24,7 +24,7 @@ import (
 // adminOps is what the app/plan/registry commands do, either directly on the
 // data dir / database or through a running server's admin API (--server).
 type adminOps interface {
-	CreateApp(ctx context.Context, name string) (auth.NewApp, error)
+	CreateApp(ctx context.Context, name string, qps int) (auth.NewApp, error)
 	ListApps(ctx context.Context) ([]admin.AppView, error)
 	ShowApp(ctx context.Context, id string) (admin.AppView, error)
 	RotateSecret(ctx context.Context, id string) (auth.NewApp, error)
@@ -82,8 +82,8 @@ type localAdmin struct {
 }
 
 func (l *localAdmin) Close() error { return l.st.Close() }
-func (l *localAdmin) CreateApp(ctx context.Context, name string) (auth.NewApp, error) {
-	return l.svc.CreateApp(ctx, cliActor, name)
+func (l *localAdmin) CreateApp(ctx context.Context, name string, qps int) (auth.NewApp, error) {
+	return l.svc.CreateApp(ctx, cliActor, name, qps)
 }
 func (l *localAdmin) ListApps(ctx context.Context) ([]admin.AppView, error) {
 	return l.svc.ListApps(ctx)
@@ -176,8 +176,8 @@ func (r *remoteAdmin) do(ctx context.Context, method, path string, in, out any) 
 	return nil
 }
 
-func (r *remoteAdmin) CreateApp(ctx context.Context, name string) (n auth.NewApp, err error) {
-	err = r.do(ctx, "POST", "/admin/api/apps", map[string]string{"name": name}, &n)
+func (r *remoteAdmin) CreateApp(ctx context.Context, name string, qps int) (n auth.NewApp, err error) {
+	err = r.do(ctx, "POST", "/admin/api/apps", map[string]any{"name": name, "qps": qps}, &n)
 	return n, err
 }
 func (r *remoteAdmin) ListApps(ctx context.Context) (v []admin.AppView, err error) {

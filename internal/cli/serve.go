@@ -102,7 +102,7 @@ func printDemo(ctx context.Context, env *Env, a *app.App) error {
 		_ = json.Unmarshal(b, &d)
 	}
 	if _, err := a.Store.GetApp(ctx, d.AppID); d.AppID == "" || err != nil {
-		n, err := a.Admin.CreateApp(ctx, "demo", "demo")
+		n, err := a.Admin.CreateApp(ctx, "demo", "demo", 0)
 		if err != nil {
 			return err
 		}

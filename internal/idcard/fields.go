@@ -318,3 +318,58 @@ func locationOf(qs ...ocr.Quad) Location {
 	}
 	return Location{Left: int(lo.X), Top: int(lo.Y), Width: int(math.Ceil(hi.X - lo.X)), Height: int(math.Ceil(hi.Y - lo.Y))}
 }
+
+// nations are the 56 officially recognised ethnic groups, as printed.
+var nations = []string{
+	"汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳",
+	"佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
+	"塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+}
+
+// readNation decodes the nation within the closed set of 56 names: the
+// name whose characters are all among the recogniser's candidates at the
+// corresponding positions, with the highest joint probability. Nothing
+// fits → "" (absent, not guessed).
+func readNation(s segment) string {
+	text := cleanName(s.Text)
+	for _, n := range nations {
+		if n == text {
+			return n
+		}
+	}
+	if len(s.Line.Chars) != len([]rune(s.Line.Text)) {
+		return ""
+	}
+	// Han characters of the segment with their candidates.
+	var alts [][]ocr.Alt
+	for i := s.Start; i < s.End; i++ {
+		c := s.Line.Chars[i]
+		if r := []rune(c.Text); len(r) == 1 && unicode.Is(unicode.Han, r[0]) {
+			alts = append(alts, c.Alts)
+		}
+	}
+	best, bestP := "", float32(0)
+	for _, n := range nations {
+		rs := []rune(n)
+		if len(rs) != len(alts) {
+			continue
+		}
+		p := float32(1)
+		for i, r := range rs {
+			q := float32(0)
+			for _, a := range alts[i] {
+				if a.Text == string(r) {
+					q = a.Prob
+				}
+			}
+			p *= q
+		}
+		if p > bestP {
+			best, bestP = n, p
+		}
+	}
+	if bestP < 1e-4 {
+		return ""
+	}
+	return best
+}

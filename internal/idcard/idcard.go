@@ -425,8 +425,8 @@ func (a *analysis) extract(opt Options) {
 			key = slot(a.side, pos)
 			// A value box can overlap its label: drop leading characters
 			// that sit in the label column (fragments of the label glyphs).
-			if key != "" && key != KeyNumber && key != KeyNation {
-				s = a.trimLabelColumn(s)
+			if key != "" && key != KeyNumber {
+				s = a.trimLabelColumn(s, key)
 				if s.End <= s.Start {
 					continue
 				}
@@ -480,7 +480,7 @@ func (a *analysis) extract(opt Options) {
 		}
 		if ps := byKey[KeyNation]; len(ps) > 0 {
 			p := pickBest(ps)
-			set(KeyNation, cleanName(p.seg.Text), p.seg.box())
+			set(KeyNation, readNation(p.seg), p.seg.box())
 		}
 		if ps := byKey[KeyBirth]; len(ps) > 0 {
 			p := pickBest(ps)
@@ -543,13 +543,16 @@ func (a *analysis) extract(opt Options) {
 
 // trimLabelColumn drops a segment's leading characters whose centres lie
 // left of where values start on the card.
-func (a *analysis) trimLabelColumn(s segment) segment {
+func (a *analysis) trimLabelColumn(s segment, key string) segment {
 	if !a.hasCard || len(s.Line.Chars) != len([]rune(s.Line.Text)) {
 		return s
 	}
 	minX := FrontValueX - 6
-	if a.side == "back" {
+	switch {
+	case a.side == "back":
 		minX = BackValueX - 6
+	case key == KeyNation:
+		minX = AnchorNation.X + AnchorNation.W + 4
 	}
 	rs := []rune(s.Line.Text)
 	for s.Start < s.End && a.cardPos(s.Line.CharBox(s.Start, s.Start).Center()).X < minX {

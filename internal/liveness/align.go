@@ -51,6 +51,7 @@ func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
 	bw, bh := img.Bounds().Dx(), img.Bounds().Dy()
 	// sample a 2×2 grid per output pixel: a cheap low-pass against aliasing
 	var sum, sq float64
+	outside := 0
 	for y := range cropSide {
 		for x := range cropSide {
 			v := 0.0
@@ -59,6 +60,7 @@ func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
 				sx, sy := a*cx-b*cy+c, b*cx+a*cy+d
 				ix, iy := int(sx), int(sy)
 				if ix < 0 || iy < 0 || ix >= bw || iy >= bh {
+					outside++
 					continue
 				}
 				p := img.Pix[iy*img.Stride+4*ix:]
@@ -69,6 +71,9 @@ func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
 			sum += v
 			sq += v * v
 		}
+	}
+	if outside > cropSide*cropSide/10 { // a face cut by the frame edge is not compared
+		return nil
 	}
 	n := float64(len(out))
 	mean := sum / n

@@ -124,7 +124,7 @@ func Start(t testing.TB, o Options) *Env {
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	e := &Env{T: t, App: a, Server: srv, URL: srv.URL, DataDir: cfg.DataDir, DBURL: cfg.DB}
-	n, err := a.Admin.CreateApp(context.Background(), "test", "testenv")
+	n, err := a.Admin.CreateApp(context.Background(), "test", "testenv", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

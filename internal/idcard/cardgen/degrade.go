@@ -251,9 +251,9 @@ func glare(img *image.RGBA, c ocr.Point, radius, strength float64) {
 	}
 }
 
-// screen imitates photographing a display: an RGB sub-pixel grid at a
-// slight angle, moiré bands from the grid beating with the camera sensor,
-// a blue cast and raised blacks.
+// screen imitates photographing a display: the RGB sub-pixel grid, mostly
+// below the camera's resolution, shows as a faint texture and as moiré
+// bands where it beats with the sensor; plus a blue cast and raised blacks.
 func screen(img *image.RGBA, r *rand.Rand) {
 	pitch := 2.6 + 1.4*r.Float64()
 	ang := (r.Float64()*2 - 1) * 0.08
@@ -261,7 +261,8 @@ func screen(img *image.RGBA, r *rand.Rand) {
 	mT := 7 + 14*r.Float64()
 	mA := r.Float64() * math.Pi
 	mc, ms := math.Cos(mA), math.Sin(mA)
-	amp := 0.08 + 0.08*r.Float64()
+	amp := 0.05 + 0.07*r.Float64()
+	grid := 0.08 + 0.1*r.Float64()
 	for y := 0; y < img.Rect.Dy(); y++ {
 		for x := 0; x < img.Rect.Dx(); x++ {
 			u := float64(x)*ca + float64(y)*sa
@@ -272,20 +273,22 @@ func screen(img *image.RGBA, r *rand.Rand) {
 			}
 			row := 1.0
 			if math.Mod(math.Abs(v), pitch) < pitch*0.25 {
-				row = 0.8
+				row = 1 - grid
 			}
-			m := 1 + amp*math.Sin(2*math.Pi*(float64(x)*mc+float64(y)*ms)/mT)
+			// Colour moiré: the bands shift hue as well as brightness.
+			ph := 2 * math.Pi * (float64(x)*mc + float64(y)*ms) / mT
 			o := y*img.Stride + x*4
 			for k := 0; k < 3; k++ {
-				g := 0.72
+				g := 1 - grid
 				if k == sub {
 					g = 1.0
 				}
-				v := float64(img.Pix[o+k])*0.85 + 25
+				m := 1 + amp*math.Sin(ph+float64(k)*2.1)
+				v := float64(img.Pix[o+k])*0.88 + 22
 				if k == 2 {
-					v += 12
+					v += 10
 				}
-				img.Pix[o+k] = u8(v * g * row * m * 1.15)
+				img.Pix[o+k] = u8(v * g * row * m * (1 + grid))
 			}
 		}
 	}

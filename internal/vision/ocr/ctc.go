@@ -53,6 +53,41 @@ type Char struct {
 	Conf  float32
 	Start float64
 	End   float64
+	Alts  []Alt // the most likely classes at the character's first step, best first
+}
+
+// Alt is a candidate reading of one character.
+type Alt struct {
+	Text string
+	Prob float32
+}
+
+// altCount is how many candidates are kept per character (for constrained
+// decoding of closed-vocabulary fields by callers).
+const altCount = 4
+
+func topAlts(row []float32, d *Dict) []Alt {
+	var idx [altCount]int
+	var val [altCount]float32
+	for c := 1; c < len(row); c++ {
+		v := row[c]
+		if v <= val[altCount-1] {
+			continue
+		}
+		k := altCount - 1
+		for k > 0 && v > val[k-1] {
+			val[k], idx[k] = val[k-1], idx[k-1]
+			k--
+		}
+		val[k], idx[k] = v, c
+	}
+	out := make([]Alt, 0, altCount)
+	for k := 0; k < altCount; k++ {
+		if val[k] > 0 {
+			out = append(out, Alt{Text: d.Text(idx[k]), Prob: val[k]})
+		}
+	}
+	return out
 }
 
 // decodeCTC greedily decodes one sequence of T×C probabilities: argmax per
@@ -93,7 +128,7 @@ func decodeCTC(probs []float32, steps, classes int, d *Dict) (string, float32, [
 			continue
 		}
 		sb.WriteString(s)
-		chars = append(chars, Char{Text: s, Conf: bp, Start: float64(t) / float64(steps), End: float64(t+1) / float64(steps)})
+		chars = append(chars, Char{Text: s, Conf: bp, Start: float64(t) / float64(steps), End: float64(t+1) / float64(steps), Alts: topAlts(row, d)})
 		sum += bp
 	}
 	if len(chars) == 0 {
