@@ -160,11 +160,13 @@ async function main() {
   for (let i = 0; i < 5; i++) await perFace();
   const times = [];
   let last;
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     last = await perFace();
     times.push(performance.now() - t0);
   }
+  const cpu = process.cpuUsage(cpu0);
   times.sort((a, b) => a - b);
 
   // Embeddings per second with two requests in flight.
@@ -178,6 +180,7 @@ async function main() {
     runtime: `onnxruntime-node ${require("./node_modules/onnxruntime-node/package.json").version}, node ${process.version}`,
     per_face_p50_ms: times[Math.floor(times.length / 2)],
     per_face_p95_ms: times[Math.floor(times.length * 0.95)],
+    per_face_cpu_ms: (cpu.user + cpu.system) / 1000 / n,
     embeddings_per_s_2_workers: count / seconds,
     rss_mb: rss / (1 << 20),
     embedding_head: Array.from(last.emb.slice(0, 4)),

@@ -141,6 +141,9 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 	h("DELETE /admin/api/registry/{app}/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return map[string]bool{"ok": true}, s.Admin.Unenrol(r.Context(), actor, r.PathValue("app"), r.PathValue("id"))
 	})
+	h("GET /admin/api/sessions", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return s.Verify.Summaries(r.Context(), r.URL.Query().Get("app"), 100)
+	})
 	h("GET /admin/api/audit", func(w http.ResponseWriter, r *http.Request) (any, error) { return s.Store.ListAudit(r.Context(), 200) })
 	h("POST /admin/api/purge", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		n, err := s.Verify.PurgeExpired(r.Context(), 1000)

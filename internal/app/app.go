@@ -20,6 +20,7 @@ import (
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/config"
+	"github.com/faceprint/faceprint/internal/console"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -123,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err := mountH5(mux, a, []byte(signKey)); err != nil {
 		return fail(err)
 	}
+	console.Register(mux)
 	a.handler = a.API.Middleware(securityHeaders(mux))
 	return a, nil
 }

@@ -56,6 +56,23 @@ func AppID(ctx context.Context) string {
 type Resolver struct {
 	Registry    Authority            // nil: registry lookups answer 222361
 	Authorities map[string]Authority // by the plan's authority name
+	// Default names the authority of requests without one (the REST
+	// person/verify API has no plan). Unset: the only configured authority,
+	// else the registry.
+	Default string
+}
+
+// defaultAuthority picks the authority for a request that names none.
+func (r *Resolver) defaultAuthority() (Authority, string) {
+	if r.Default != "" {
+		return r.Authorities[r.Default], r.Default
+	}
+	if len(r.Authorities) == 1 {
+		for name, a := range r.Authorities {
+			return a, name
+		}
+	}
+	return r.Registry, "registry"
 }
 
 // Reference validates the name and number, then asks the source.
@@ -73,9 +90,14 @@ func (r *Resolver) Reference(ctx context.Context, req verify.ReferenceRequest) (
 			return verify.Reference{ErrorCode: CodeUnavailable, Source: "registry"}, nil
 		}
 	case plan.CompareAuthority:
-		a = r.Authorities[req.Authority]
+		name := req.Authority
+		if name == "" {
+			a, name = r.defaultAuthority()
+		} else {
+			a = r.Authorities[name]
+		}
 		if a == nil {
-			return verify.Reference{ErrorCode: CodeUnavailable, Source: req.Authority}, fmt.Errorf("%w: %q", ErrUnknownAuthority, req.Authority)
+			return verify.Reference{ErrorCode: CodeUnavailable, Source: name}, fmt.Errorf("%w: %q", ErrUnknownAuthority, name)
 		}
 	default:
 		return verify.Reference{}, fmt.Errorf("authority: source %q has no authority", req.Source)

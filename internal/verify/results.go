@@ -342,3 +342,57 @@ func (s *Service) purge(ctx context.Context, id string) error {
 	}
 	return ErrBusy
 }
+
+// Summary is a session as the operator console shows it: states, attempts
+// and every check, with the identity masked.
+type Summary struct {
+	ID          string        `json:"id"`
+	PlanID      string        `json:"plan_id"`
+	PlanVersion int           `json:"plan_version"`
+	State       string        `json:"state"`
+	CreatedAt   time.Time     `json:"created_at"`
+	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
+	Purged      bool          `json:"purged"`
+	Name        string        `json:"name,omitempty"`
+	IDNumber    string        `json:"id_number,omitempty"`
+	Reason      string        `json:"reason,omitempty"`
+	Attempts    []Attempt     `json:"attempts"`
+	Diagnostics []Diagnostics `json:"diagnostics,omitempty"`
+	Steps       []StepRecord  `json:"steps,omitempty"`
+}
+
+// Summaries lists an app's recent sessions for the console.
+func (s *Service) Summaries(ctx context.Context, appID string, limit int) ([]Summary, error) {
+	recs, err := s.Store.ListSessions(ctx, appID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, 0, len(recs))
+	for _, r := range recs {
+		d, err := s.decode(r.Data)
+		if err != nil {
+			return nil, err
+		}
+		sm := Summary{ID: r.ID, PlanID: r.PlanID, PlanVersion: r.PlanVersion, State: r.State, CreatedAt: r.CreatedAt, Purged: r.Purged,
+			Reason: d.Reason, Attempts: d.Attempts, Diagnostics: d.Diagnostics, Steps: d.Steps}
+		if !r.FinishedAt.IsZero() {
+			f := r.FinishedAt
+			sm.FinishedAt = &f
+		}
+		if sm.Attempts == nil {
+			sm.Attempts = []Attempt{}
+		}
+		for i := range sm.Attempts {
+			sm.Attempts[i].FaceKey, sm.Attempts[i].VideoKey, sm.Attempts[i].FrameKeys = "", "", nil
+		}
+		id := d.Submitted
+		if id == nil {
+			id = d.Confirmed
+		}
+		if id != nil {
+			sm.Name, sm.IDNumber = MaskName(id.Name), MaskIDNumber(id.IDNumber)
+		}
+		out = append(out, sm)
+	}
+	return out, nil
+}

