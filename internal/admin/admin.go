@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/faceprint/faceprint/internal/auth"
+	"github.com/faceprint/faceprint/internal/authority"
 	"github.com/faceprint/faceprint/internal/plan"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -29,6 +30,8 @@ type Service struct {
 	Store store.Store
 	Auth  *auth.Service
 	Clock func() time.Time
+	// Registry is the local reference-face registry (enrolment validates and normalises).
+	Registry *authority.Registry
 	// OnPlanChange is told about every plan update (the verify service drops its cache).
 	OnPlanChange func(planID string)
 }
@@ -195,25 +198,25 @@ func (s *Service) ShowPlan(ctx context.Context, id string) (*plan.Plan, error) {
 
 // Enrol adds a person to the local registry (compare_source=registry).
 func (s *Service) Enrol(ctx context.Context, actor, appID, name, idNumber string, photo []byte) error {
-	if err := verify.ValidateIdentity(name, idNumber, 0); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
 	if len(photo) < 100 || len(photo) > 10<<20 {
 		return fmt.Errorf("%w: photo must be an image of at most 10 MB", ErrInvalid)
 	}
 	if _, err := s.Store.GetApp(ctx, appID); err != nil {
 		return fmt.Errorf("app %s: %w", appID, err)
 	}
-	err := s.Store.PutRegistryEntry(ctx, store.RegistryEntry{AppID: appID, IDNumber: idNumber, Name: name, Photo: photo, CreatedAt: s.Clock()})
-	if err == nil {
-		s.audit(ctx, actor, "registry.enrol", appID, verify.MaskIDNumber(idNumber))
+	if _, err := s.Registry.Enrol(ctx, appID, name, idNumber, photo); err != nil {
+		if errors.Is(err, authority.ErrEnrol) {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return err
 	}
-	return err
+	s.audit(ctx, actor, "registry.enrol", appID, verify.MaskIDNumber(authority.NormalizeIDNumber(idNumber)))
+	return nil
 }
 
 // Unenrol removes a person from the registry.
 func (s *Service) Unenrol(ctx context.Context, actor, appID, idNumber string) error {
-	err := s.Store.DeleteRegistryEntry(ctx, appID, idNumber)
+	err := s.Registry.Store.Delete(ctx, appID, authority.NormalizeIDNumber(idNumber))
 	if err == nil {
 		s.audit(ctx, actor, "registry.delete", appID, verify.MaskIDNumber(idNumber))
 	}
@@ -229,7 +232,7 @@ type RegistryView struct {
 
 // ListRegistry lists an app's enrolled people (masked).
 func (s *Service) ListRegistry(ctx context.Context, appID string) ([]RegistryView, error) {
-	es, err := s.Store.ListRegistryEntries(ctx, appID, 1000)
+	es, err := s.Registry.Store.List(ctx, appID, 1000)
 	out := make([]RegistryView, 0, len(es))
 	for _, e := range es {
 		out = append(out, RegistryView{Name: verify.MaskName(e.Name), IDNumber: verify.MaskIDNumber(e.IDNumber), CreatedAt: e.CreatedAt})

@@ -661,3 +661,53 @@ func TestPIIEncryptedAtRest(t *testing.T) {
 		})
 	}
 }
+
+func TestRegistryCompareSource(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			e := start(t, pg, nil, func(c *config.Config) {
+				c.PIIKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+			})
+			ctx := context.Background()
+			photo := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 200)...)
+			if err := e.App.Admin.Enrol(ctx, "t", e.AppID, "张三", "11010119900307803x", photo); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.Admin.Enrol(ctx, "t", e.AppID, "张三", "110101199003078031", photo); err == nil {
+				t.Fatal("invalid number enrolled")
+			}
+			o := plan.Defaults()
+			o.IdentityInput, o.CompareSource = plan.InputManual, plan.CompareRegistry
+			pid := e.CreatePlan(o)
+			drive := func(name, idno string) verify.Decision {
+				tok := e.Generate(pid)
+				v := e.App.Verify
+				v.Start(ctx, tok)
+				if _, err := v.ConfirmIdentity(ctx, tok, name, idno); err != nil {
+					t.Fatal(err)
+				}
+				ch, _, err := v.IssueChallenge(ctx, tok, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dec, _, err := v.SubmitCapture(ctx, tok, ch.ID, verify.Capture{Frames: []verify.Frame{{Image: photo}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return dec
+			}
+			if dec := drive("张三", "11010119900307803X"); !dec.Passed {
+				t.Fatalf("enrolled person: %+v", dec)
+			}
+			if dec := drive("李四", "11010119900307803X"); dec.Passed || dec.Reason != "identity_mismatch" {
+				t.Fatalf("name mismatch: %+v", dec)
+			}
+			if dec := drive("柴小明", verifytest.SpecimenFront.IDCardNumber); dec.Passed || dec.Reason != "identity_mismatch" {
+				t.Fatalf("not enrolled: %+v", dec)
+			}
+			if l, err := e.App.Admin.ListRegistry(ctx, e.AppID); err != nil || len(l) != 1 || l[0].Name != "张*" {
+				t.Fatalf("list: %+v %v", l, err)
+			}
+		})
+	}
+}

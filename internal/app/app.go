@@ -18,6 +18,7 @@ import (
 	"github.com/faceprint/faceprint/internal/admin"
 	"github.com/faceprint/faceprint/internal/api"
 	"github.com/faceprint/faceprint/internal/auth"
+	"github.com/faceprint/faceprint/internal/authority"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/config"
 	"github.com/faceprint/faceprint/internal/console"
@@ -37,6 +38,8 @@ type App struct {
 	Verify *verify.Service
 	Admin  *admin.Service
 	API    *api.Server
+	// Registry is the local reference-face registry (compare_source: registry).
+	Registry *authority.Registry
 	// Webhooks delivers plan callbacks from the outbox (Run starts its loop).
 	Webhooks *webhook.Deliverer
 
@@ -110,11 +113,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	}
 	a.Auth = &auth.Service{Store: st, Clock: o.Clock}
 	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer}
-	a.engines.attach(a.Verify, st)
+	a.engines.attach(a.Verify)
+	refs, registry := newReferences(cfg, st, sealer, o.Clock)
+	a.Verify.References, a.Registry = refs, registry
 	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
+	a.Admin.Registry = registry
 	a.API = &api.Server{
 		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: []byte(signKey)},
-		Engines: a.engines.API, Admin: a.Admin, Log: o.Log, Clock: o.Clock,
+		Engines: apiEngines(a.engines.API, refs), Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
 	}
@@ -243,4 +249,10 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// apiEngines adds reference resolution (person/verify) to the engines the API uses.
+func apiEngines(e api.Engines, refs verify.References) api.Engines {
+	e.References = refs
+	return e
 }

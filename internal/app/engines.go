@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/faceprint/faceprint/internal/api"
-	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
 )
 
@@ -27,8 +26,6 @@ type Engines struct {
 	Cards    verify.CardReader
 	Liveness verify.Liveness
 	Matcher  verify.FaceMatcher
-	// References is built per store (the registry lives in the database).
-	references func(store.Store) verify.References
 
 	closers []io.Closer
 	status  map[string]string
@@ -39,13 +36,8 @@ type Engines struct {
 func (e *Engines) Status() map[string]string { return maps.Clone(e.status) }
 
 // attach plugs the engines into a verify service.
-func (e *Engines) attach(v *verify.Service, st store.Store) {
+func (e *Engines) attach(v *verify.Service) {
 	v.Cards, v.Liveness, v.Matcher = e.Cards, e.Liveness, e.Matcher
-	if e.references != nil {
-		v.References = e.references(st)
-	}
-	// The API's person/verify uses the same reference resolution.
-	e.API.References = v.References
 }
 
 // Close releases every engine (C memory).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -37,6 +38,25 @@ type Config struct {
 	InferWorkers   int           `yaml:"infer_workers"`    // concurrent inferences per replica, default = CPUs
 	InferQueueWait time.Duration `yaml:"infer_queue_wait"` // max wait for an inference slot before error 18, default 3s
 	LogLevel       string        `yaml:"log_level"`        // debug, info, warn, error
+
+	// Authorities are the reference-face sources plans name with compare_source: authority.
+	Authorities []Authority `yaml:"authorities"`
+}
+
+// Authority configures one external source of reference faces.
+type Authority struct {
+	Name string `yaml:"name"` // what plans put in "authority"
+	// Type is "gateway" (the signed JSON protocol of docs/authority-protocol.md)
+	// or "baidu" (another Baidu-compatible server's /rest/2.0/face/v3/person/verify, e.g. a second faceprint).
+	Type      string        `yaml:"type"`
+	URL       string        `yaml:"url"`
+	KeyID     string        `yaml:"key_id"`     // gateway
+	Secret    string        `yaml:"secret"`     // gateway HMAC secret
+	APIKey    string        `yaml:"api_key"`    // baidu
+	SecretKey string        `yaml:"secret_key"` // baidu
+	SendLive  bool          `yaml:"send_live"`  // gateway compares the live face itself
+	Timeout   time.Duration `yaml:"timeout"`
+	Retries   int           `yaml:"retries"`
 }
 
 // Defaults returns the embedded defaults.
@@ -103,6 +123,22 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1<<20 || c.MaxBodyBytes > 256<<20 {
 		errs = append(errs, errors.New("max_body_bytes must be within 1–256 MiB"))
+	}
+	seen := map[string]bool{}
+	for _, a := range c.Authorities {
+		switch {
+		case a.Name == "" || seen[a.Name]:
+			errs = append(errs, fmt.Errorf("authority %q: a unique name is required", a.Name))
+		case a.Type != "gateway" && a.Type != "baidu":
+			errs = append(errs, fmt.Errorf("authority %s: type must be gateway or baidu", a.Name))
+		case !strings.HasPrefix(a.URL, "https://") && !strings.HasPrefix(a.URL, "http://"):
+			errs = append(errs, fmt.Errorf("authority %s: url must be http(s)", a.Name))
+		case a.Type == "gateway" && (a.KeyID == "" || len(a.Secret) < 16):
+			errs = append(errs, fmt.Errorf("authority %s: key_id and a secret of at least 16 bytes are required", a.Name))
+		case a.Type == "baidu" && (a.APIKey == "" || a.SecretKey == ""):
+			errs = append(errs, fmt.Errorf("authority %s: api_key and secret_key are required", a.Name))
+		}
+		seen[a.Name] = true
 	}
 	if c.MediaTTL <= 0 || c.PurgeInterval <= 0 || c.ShutdownGrace <= 0 || c.InferQueueWait <= 0 {
 		errs = append(errs, errors.New("media_ttl, purge_interval, shutdown_grace and infer_queue_wait must be positive"))
