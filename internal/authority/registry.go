@@ -122,7 +122,10 @@ func (r *Registry) Enrol(ctx context.Context, appID, name, idNumber string, phot
 // enrolled or the name differs, 222355 when the entry has no photo.
 func (r *Registry) Reference(ctx context.Context, req verify.ReferenceRequest) (verify.Reference, error) {
 	ref := verify.Reference{Source: "registry"}
-	app := AppID(ctx)
+	app := req.AppID
+	if app == "" {
+		app = AppID(ctx)
+	}
 	if app == "" {
 		return verify.Reference{}, errors.New("authority: registry lookup without an app id (authority.WithAppID)")
 	}

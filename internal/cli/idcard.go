@@ -46,6 +46,7 @@ func newIDCardReadCmd(env *Env) *cobra.Command {
 	var (
 		side  string
 		lines bool
+		cfg   ocr.Config
 	)
 	cmd := &cobra.Command{
 		Use:     "read IMAGE",
@@ -60,7 +61,12 @@ func newIDCardReadCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, done, err := openIDCardReader(env.ModelsDir, ocr.Config{})
+			if cfg.DB.BoxThresh > 0 {
+				bt := cfg.DB.BoxThresh
+				cfg.DB = ocr.DefaultDBParams()
+				cfg.DB.BoxThresh = bt
+			}
+			r, done, err := openIDCardReader(env.ModelsDir, cfg)
 			if err != nil {
 				return err
 			}
@@ -92,6 +98,8 @@ func newIDCardReadCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&side, "side", "front", "card side: front (人像面) or back (国徽面)")
 	f.BoolVar(&lines, "lines", false, "also print the recognised text lines to stderr")
+	f.IntVar(&cfg.DetMaxSide, "det-max-side", 0, "longest side fed to the text detector (0 = default 960)")
+	f.Float32Var(&cfg.DB.BoxThresh, "box-thresh", 0, "DB box threshold (0 = default 0.5)")
 	f.BoolVar(&opt.DetectDirection, "direction", true, "report direction")
 	f.BoolVar(&opt.DetectRisk, "risk", true, "report risk_type")
 	f.BoolVar(&opt.DetectQuality, "quality", true, "report card_quality")

@@ -373,3 +373,49 @@ func readNation(s segment) string {
 	}
 	return best
 }
+
+// numberCandidates maps each uncertain position of the normalised number
+// in segment s (low confidence or a letter read as a digit) to the digits
+// the recogniser itself ranked as alternatives there.
+func numberCandidates(s segment, lowConf float32) map[int]string {
+	if len(s.Line.Chars) != len([]rune(s.Line.Text)) {
+		return nil
+	}
+	out := map[int]string{}
+	pos := 0
+	for i := s.Start; i < s.End; i++ {
+		c := s.Line.Chars[i]
+		r := []rune(c.Text)
+		if len(r) != 1 {
+			continue
+		}
+		d, fixed := r[0], false
+		if f, ok := digitFixes[d]; ok {
+			d, fixed = f, true
+		}
+		if !((d >= '0' && d <= '9') || d == 'X') {
+			continue
+		}
+		if fixed || c.Conf < lowConf {
+			var alts strings.Builder
+			for _, a := range c.Alts {
+				ar := []rune(a.Text)
+				if len(ar) != 1 || a.Prob < 0.01 {
+					continue
+				}
+				x := ar[0]
+				if f, ok := digitFixes[x]; ok {
+					x = f
+				}
+				if (x >= '0' && x <= '9') || x == 'X' {
+					alts.WriteRune(x)
+				}
+			}
+			if alts.Len() > 0 {
+				out[pos] = alts.String()
+			}
+		}
+		pos++
+	}
+	return out
+}

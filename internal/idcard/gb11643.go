@@ -111,6 +111,17 @@ type Correction struct {
 // positions yields a number that validates; otherwise the number is left
 // alone. A number that already validates is returned unchanged.
 func CorrectOneDigit(num string, uncertain []int, now time.Time) (string, *Correction, bool) {
+	cands := map[int]string{}
+	for _, p := range uncertain {
+		cands[p] = "0123456789X"
+	}
+	return CorrectAmong(num, cands, now)
+}
+
+// CorrectAmong is CorrectOneDigit with the replacement characters allowed
+// at each uncertain position given (the recogniser's own alternatives), so
+// that a digit is only changed to one the model found plausible.
+func CorrectAmong(num string, cands map[int]string, now time.Time) (string, *Correction, bool) {
 	if _, err := ValidateNumber(num, now); err == nil {
 		return num, nil, true
 	}
@@ -118,17 +129,13 @@ func CorrectOneDigit(num string, uncertain []int, now time.Time) (string, *Corre
 		return num, nil, false
 	}
 	var found []Correction
-	for _, p := range uncertain {
+	for p, alts := range cands {
 		if p < 0 || p >= 18 {
 			continue
 		}
-		alts := "0123456789"
-		if p == 17 {
-			alts = "0123456789X"
-		}
 		for i := 0; i < len(alts); i++ {
 			c := alts[i]
-			if c == num[p] {
+			if c == num[p] || (c == 'X' && p != 17) || !(c == 'X' || (c >= '0' && c <= '9')) {
 				continue
 			}
 			cand := num[:p] + string(c) + num[p+1:]

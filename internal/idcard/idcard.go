@@ -211,6 +211,7 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 		}
 		a.segs = append(a.segs, splitLine(l, fs)...)
 	}
+	a.measures.WholeLuma, a.measures.WholeSaturated, a.measures.WholeSharpness = wholeImage(src)
 	text := allText.String()
 	a.temporary = strings.Contains(text, "临时")
 	for _, k := range []string{"银行", "银联", "UnionPay", "信用卡", "储蓄卡", "借记卡", "驾驶证", "护照", "社会保障", "通行证", "居住证", "VISA", "工作证", "学生证"} {
@@ -218,8 +219,13 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 			a.other = true
 		}
 	}
-	if !a.other && front+back == 0 && len(reDigits.FindString(strings.ReplaceAll(text, " ", ""))) >= 13 {
-		a.other = true // a long number but no ID labels: bank or membership card
+	if !a.other && front+back == 0 {
+		// A long, clearly read number but no ID labels: bank or membership card.
+		for _, l := range res.Lines {
+			if l.Score >= 0.85 && len(reDigits.FindString(strings.ReplaceAll(l.Text, " ", ""))) >= 13 {
+				a.other = true
+			}
+		}
 	}
 	a.anchors = front + back
 	if numberEvidence && front == 0 {
@@ -505,15 +511,14 @@ func (a *analysis) extract(opt Options) {
 		if ps := byKey[KeyNumber]; len(ps) > 0 {
 			// Longest digit run wins (the number may be split from its label).
 			best, bestN := ps[0], ""
-			var bestUnsure []int
 			for _, p := range ps {
-				n, u := normNumber(p.seg.Text, p.seg.confs(), 0.9)
+				n, _ := normNumber(p.seg.Text, p.seg.confs(), 0.9)
 				if len(n) > len(bestN) || (len(n) == len(bestN) && p.seg.Key != "") {
-					best, bestN, bestUnsure = p, n, u
+					best, bestN = p, n
 				}
 			}
 			if len(bestN) == 18 {
-				fixed, corr, ok := CorrectOneDigit(bestN, bestUnsure, opt.Now)
+				fixed, corr, ok := CorrectAmong(bestN, numberCandidates(best.seg, 0.9), opt.Now)
 				if ok {
 					bestN, a.corr = fixed, corr
 				}
@@ -616,11 +621,13 @@ func (a *analysis) reading(opt Options) *Reading {
 		status = StatusOtherType
 	case a.side == "":
 		status = StatusNonIDCard
-		if s := wholeImageStatus(a.src); s != "" {
+		if s := wholeImageStatus(a.measures); s != "" {
 			status = s
 		}
 	case a.side != opt.Side:
 		status = StatusReversedSide
+	case !a.hasCard:
+		status = StatusUnknown // labels read, but too few to locate the card and judge its quality
 	default:
 		status = qualityStatus(a.measures)
 	}
@@ -652,6 +659,9 @@ func (a *analysis) reading(opt Options) *Reading {
 		resp.IDCardNumberType = &nt
 	}
 	resp.WordsResultNum = len(resp.WordsResult)
+	if a.corr != nil && resp.WordsResult[KeyNumber].Words != "" {
+		resp.NumberCorrected = &NumberCorrection{Position: a.corr.Position, Read: string(a.corr.From), Written: string(a.corr.To)}
+	}
 	if opt.DetectRisk {
 		resp.RiskType = riskType(a)
 		empty := ""

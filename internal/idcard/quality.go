@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"math/cmplx"
+	"sort"
 
 	"github.com/faceprint/faceprint/internal/vision/ocr"
 )
@@ -12,12 +13,13 @@ import (
 // idcards) and kept deliberately conservative: a doubtful case stays normal.
 var (
 	BlurThreshold      = 0.0025 // Sharpness below → blurred
-	DarkThreshold      = 55.0  // MeanLuma below → over_dark
-	ExposureThreshold  = 0.45  // Saturated share above → over_exposure …
-	InkWashedOut       = 80.0  // … when even the ink (0.5th percentile) is this light
-	CopyChromaMax      = 4.0   // Chroma as % of MeanLuma below → greyscale copy
-	ScreenPeakMin      = 30.0  // ScreenPeak above → screen re-capture
-	ScreenUnknownBelow = 20.0  // between the two: cannot tell
+	WholeBlurThreshold = 0.0    // WholeSharpness below → blurred (photos without a card found); 0 = off
+	DarkThreshold      = 55.0   // MeanLuma below → over_dark
+	ExposureThreshold  = 0.45   // Saturated share above → over_exposure …
+	InkWashedOut       = 80.0   // … when even the ink (0.5th percentile) is this light
+	CopyChromaMax      = 4.0    // Chroma as % of MeanLuma below → greyscale copy
+	ScreenPeakMin      = 900.0  // ScreenPeak above → screen re-capture (clean captures ≤ ~550, screens ≥ ~1400)
+	ScreenUnknownFrom  = 700.0  // from here to ScreenPeakMin: cannot tell
 )
 
 // measure fills a.measures from the rectified card and the photo.
@@ -165,93 +167,119 @@ func sharpness(l []float64, w, h int) float64 {
 }
 
 // screenPeak looks for the periodic structure a display adds (sub-pixel
-// grid, moiré): in the photo's own pixels (rectifying would resample the
-// grid away), it averages the power spectra of windowed 64×64 patches from
-// inside the card and returns the strongest peak relative to the median of
-// its frequency ring. JPEG block harmonics (multiples of 8 cycles) are skipped.
+// grid, moiré) in the photo's own pixels (rectifying would resample the
+// grid away). For 3×3 windowed patches inside the card it takes the power
+// spectra of luminance and of the red−blue chroma, normalises each by the
+// median of its frequency ring, and keeps per frequency the median over
+// patches: a screen's pattern peaks in every patch, a card's own periodic
+// print (the number's fixed pitch, text lines) only in some. It returns the
+// strongest such peak. JPEG block harmonics are skipped.
 func screenPeak(src *image.RGBA, toImage ocr.Homography) float64 {
-	const N = 64
-	var acc [N][N]float64
-	patches := 0
-	// Patch centres on a grid over the card's text-free and text areas alike.
-	for _, cy := range []float64{0.2, 0.4, 0.6, 0.8} {
-		for _, cx := range []float64{0.15, 0.35, 0.55, 0.75} {
+	// Patch size: 128 when the card is large enough in the photo, else 64.
+	w := math.Hypot(toImage.Apply(ocr.Point{X: CardW, Y: CardH / 2}).X-toImage.Apply(ocr.Point{X: 0, Y: CardH / 2}).X,
+		toImage.Apply(ocr.Point{X: CardW, Y: CardH / 2}).Y-toImage.Apply(ocr.Point{X: 0, Y: CardH / 2}).Y)
+	n := 128
+	if w < 560 {
+		n = 64
+	}
+	var ratios [2][][]float64 // [channel][patch] → per-bin ratio
+	for _, cy := range []float64{0.3, 0.5, 0.7} {
+		for _, cx := range []float64{0.25, 0.45, 0.65} {
 			c := toImage.Apply(ocr.Point{X: cx * CardW, Y: cy * CardH})
-			x0, y0 := int(c.X)-N/2, int(c.Y)-N/2
-			if x0 < 0 || y0 < 0 || x0+N > src.Rect.Dx() || y0+N > src.Rect.Dy() {
+			x0, y0 := int(c.X)-n/2, int(c.Y)-n/2
+			if x0 < 0 || y0 < 0 || x0+n > src.Rect.Dx() || y0+n > src.Rect.Dy() {
 				continue
 			}
-			var buf [N][N]complex128
-			var mean float64
-			for y := 0; y < N; y++ {
-				for x := 0; x < N; x++ {
-					o := (y0+y)*src.Stride + (x0+x)*4
-					v := 0.299*float64(src.Pix[o]) + 0.587*float64(src.Pix[o+1]) + 0.114*float64(src.Pix[o+2])
-					buf[y][x] = complex(v, 0)
-					mean += v
-				}
-			}
-			mean /= N * N
-			for y := 0; y < N; y++ {
-				wy := 0.5 - 0.5*math.Cos(2*math.Pi*float64(y)/(N-1))
-				for x := 0; x < N; x++ {
-					wx := 0.5 - 0.5*math.Cos(2*math.Pi*float64(x)/(N-1))
-					buf[y][x] = complex((real(buf[y][x])-mean)*wx*wy, 0)
-				}
-			}
-			fft2(&buf)
-			for y := 0; y < N; y++ {
-				for x := 0; x < N; x++ {
-					a := cmplx.Abs(buf[y][x])
-					acc[y][x] += a * a
-				}
-			}
-			patches++
-		}
-	}
-	if patches == 0 {
-		return 0
-	}
-	// Ring medians over frequency radius.
-	rings := make([][]float64, N)
-	freq := func(i int) int {
-		if i > N/2 {
-			return i - N
-		}
-		return i
-	}
-	for y := 0; y < N; y++ {
-		for x := 0; x < N; x++ {
-			r := int(math.Round(math.Hypot(float64(freq(x)), float64(freq(y)))))
-			if r < N {
-				rings[r] = append(rings[r], acc[y][x])
+			for ch := 0; ch < 2; ch++ {
+				ratios[ch] = append(ratios[ch], patchRatios(src, x0, y0, n, ch))
 			}
 		}
-	}
-	med := make([]float64, N)
-	for r, v := range rings {
-		med[r] = median(v)
 	}
 	best := 0.0
-	for y := 0; y < N; y++ {
-		for x := 0; x < N; x++ {
-			fx, fy := freq(x), freq(y)
-			r := int(math.Round(math.Hypot(float64(fx), float64(fy))))
-			if r < 6 || r >= N/2 {
-				continue // content dominates low frequencies
+	for ch := 0; ch < 2; ch++ {
+		ps := ratios[ch]
+		if len(ps) < 3 {
+			continue
+		}
+		vals := make([]float64, len(ps))
+		for f := range ps[0] {
+			for k := range ps {
+				vals[k] = ps[k][f]
 			}
-			if fx%8 == 0 || fy%8 == 0 {
-				continue // JPEG 8×8 block harmonics and the axes
-			}
-			if med[r] <= 0 {
-				continue
-			}
-			if v := acc[y][x] / med[r]; v > best {
-				best = v
+			if m := median(vals); m > best {
+				best = m
 			}
 		}
 	}
 	return best
+}
+
+// patchRatios returns, for each frequency bin of an n×n patch (channel 0
+// luminance, 1 red−blue), its power over the median power of its ring;
+// excluded bins (low frequencies, JPEG harmonics, axes) are 0.
+func patchRatios(src *image.RGBA, x0, y0, n, ch int) []float64 {
+	buf := make([]complex128, n*n)
+	var mean float64
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			o := (y0+y)*src.Stride + (x0+x)*4
+			r, g, b := float64(src.Pix[o]), float64(src.Pix[o+1]), float64(src.Pix[o+2])
+			v := 0.299*r + 0.587*g + 0.114*b
+			if ch == 1 {
+				v = r - b
+			}
+			buf[y*n+x] = complex(v, 0)
+			mean += v
+		}
+	}
+	mean /= float64(n * n)
+	win := make([]float64, n)
+	for i := range win {
+		win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n-1))
+	}
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			buf[y*n+x] = complex((real(buf[y*n+x])-mean)*win[x]*win[y], 0)
+		}
+	}
+	fft2(buf, n)
+	pow := make([]float64, n*n)
+	for i, v := range buf {
+		a := cmplx.Abs(v)
+		pow[i] = a * a
+	}
+	freq := func(i int) int {
+		if i > n/2 {
+			return i - n
+		}
+		return i
+	}
+	rings := make([][]float64, n)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			r := int(math.Round(math.Hypot(float64(freq(x)), float64(freq(y)))))
+			if r < n {
+				rings[r] = append(rings[r], pow[y*n+x])
+			}
+		}
+	}
+	med := make([]float64, n)
+	for r, v := range rings {
+		med[r] = median(v)
+	}
+	out := make([]float64, n*n)
+	block := n / 8 // JPEG 8×8 blocks: harmonics every n/8 bins
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			fx, fy := freq(x), freq(y)
+			r := int(math.Round(math.Hypot(float64(fx), float64(fy))))
+			if r < n/24+2 || r >= n/2 || fx%block == 0 || fy%block == 0 || med[r] <= 0 {
+				continue
+			}
+			out[y*n+x] = pow[y*n+x] / med[r]
+		}
+	}
+	return out
 }
 
 func median(v []float64) float64 {
@@ -259,28 +287,23 @@ func median(v []float64) float64 {
 		return 0
 	}
 	c := append([]float64(nil), v...)
-	// Small slices: insertion sort is enough.
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && c[j] < c[j-1]; j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
+	sort.Float64s(c)
 	return c[len(c)/2]
 }
 
-// fft2 is an in-place 2-D radix-2 FFT of a 64×64 block.
-func fft2(b *[64][64]complex128) {
-	for y := range b {
-		fft(b[y][:])
+// fft2 is an in-place 2-D radix-2 FFT of an n×n block (n a power of two).
+func fft2(b []complex128, n int) {
+	for y := 0; y < n; y++ {
+		fft(b[y*n : (y+1)*n])
 	}
-	var col [64]complex128
-	for x := 0; x < 64; x++ {
-		for y := 0; y < 64; y++ {
-			col[y] = b[y][x]
+	col := make([]complex128, n)
+	for x := 0; x < n; x++ {
+		for y := 0; y < n; y++ {
+			col[y] = b[y*n+x]
 		}
-		fft(col[:])
-		for y := 0; y < 64; y++ {
-			b[y][x] = col[y]
+		fft(col)
+		for y := 0; y < n; y++ {
+			b[y*n+x] = col[y]
 		}
 	}
 }
@@ -341,6 +364,8 @@ func riskType(a *analysis) string {
 		return RiskCopy
 	case m.ScreenPeak >= ScreenPeakMin:
 		return RiskScreen
+	case m.ScreenPeak >= ScreenUnknownFrom:
+		return RiskUnknown
 	case m.ScreenPeak == 0 && m.CardCoverage < 0.9:
 		return RiskUnknown // the card runs off the photo: too little to measure
 	}
@@ -380,25 +405,22 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-// wholeImageStatus judges a photo in which no card was found: a photo that
-// is mostly blown out, dark or blurred is reported as such rather than as
-// "not a card", since the card may well be there.
-func wholeImageStatus(src *image.RGBA) string {
+// wholeImage measures the whole photo on a grid of about 400 samples
+// across: mean luminance, saturated share and sharpness. They judge photos
+// in which no card was found.
+func wholeImage(src *image.RGBA) (mean, saturated, sharp float64) {
 	w, h := src.Rect.Dx(), src.Rect.Dy()
 	step := max(1, max(w, h)/400)
-	var l []float64
-	sw, sh := 0, 0
+	sw, sh := (w+step-1)/step, (h+step-1)/step
+	l := make([]float64, 0, sw*sh)
 	for y := 0; y < h; y += step {
-		sh++
-		sw = 0
 		for x := 0; x < w; x += step {
 			o := y*src.Stride + x*4
 			l = append(l, 0.299*float64(src.Pix[o])+0.587*float64(src.Pix[o+1])+0.114*float64(src.Pix[o+2]))
-			sw++
 		}
 	}
-	if len(l) == 0 {
-		return StatusUnknown
+	if len(l) == 0 || len(l) != sw*sh {
+		return 0, 0, 0
 	}
 	var sum float64
 	sat := 0
@@ -408,12 +430,20 @@ func wholeImageStatus(src *image.RGBA) string {
 			sat++
 		}
 	}
-	mean := sum / float64(len(l))
+	return sum / float64(len(l)), float64(sat) / float64(len(l)), sharpness(l, sw, sh)
+}
+
+// wholeImageStatus judges a photo in which no card was found: a photo that
+// is mostly blown out, dark or blurred is reported as such rather than as
+// "not a card", since the card may well be there.
+func wholeImageStatus(m Measures) string {
 	switch {
-	case mean < DarkThreshold:
+	case m.WholeLuma < DarkThreshold:
 		return StatusOverDark
-	case float64(sat)/float64(len(l)) > ExposureThreshold:
+	case m.WholeSaturated > ExposureThreshold:
 		return StatusOverExposure
+	case m.WholeSharpness > 0 && m.WholeSharpness < WholeBlurThreshold:
+		return StatusBlurred
 	}
 	return ""
 }

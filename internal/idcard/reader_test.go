@@ -312,12 +312,25 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
-func TestDebugSample(t *testing.T) {
-	if os.Getenv("DEBUG_CARD") == "" {
-		t.Skip("debug only")
+// BenchmarkReadCardSide measures one card side end to end (JPEG decode,
+// OCR, rectification, fields, quality and risk) on generated captures.
+// go test ./internal/idcard -run XXX -bench ReadCardSide -benchtime 20x
+func BenchmarkReadCardSide(b *testing.B) {
+	r := openReader(b)
+	g := generator(b)
+	var samples []cardgen.Sample
+	for i := 0; i < 8; i++ {
+		s, err := g.Generate(99, i, testNow, cardgen.Mix{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, s)
 	}
-	g := generator(t)
-	s, _ := g.Generate(77, 1, testNow, cardgen.Mix{Screen: 1})
-	os.WriteFile("/tmp/dbg.jpg", s.JPEG, 0o644)
-	t.Logf("%+v", s.Truth.Capture)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := samples[i%len(samples)]
+		if _, err := r.ReadBytes(context.Background(), s.JPEG, vision.Limits{}, idcard.Options{Side: s.Truth.Side, Now: testNow, DetectRisk: true, DetectQuality: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

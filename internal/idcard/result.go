@@ -79,6 +79,17 @@ type Response struct {
 	PhotoLocation    *Location       `json:"photo_location,omitempty"`
 	CardImage        string          `json:"card_image,omitempty"`
 	CardLocation     *Location       `json:"card_location,omitempty"`
+	// NumberCorrected is faceprint's own addition (Baidu has no such
+	// field): present only when one low-confidence digit of the number was
+	// repaired through the GB 11643 checksum.
+	NumberCorrected *NumberCorrection `json:"idcard_number_corrected,omitempty"`
+}
+
+// NumberCorrection says which digit of the number was repaired.
+type NumberCorrection struct {
+	Position int    `json:"position"` // 0-based
+	Read     string `json:"read"`
+	Written  string `json:"written"`
 }
 
 // Measures are the raw quality and risk measurements behind the decisions,
@@ -93,6 +104,9 @@ type Measures struct {
 	Anchors       int     // label anchors found
 	CardCoverage  float64 // share of the card inside the image
 	RecConfidence float64 // mean recognition confidence of the fields
+
+	// The whole photo, for photos without a readable card.
+	WholeLuma, WholeSaturated, WholeSharpness float64
 }
 
 // Reading is everything the reader found on one side.

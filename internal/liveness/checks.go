@@ -90,7 +90,9 @@ func (a *analysis) run() verify.LivenessOutcome {
 	var widths, lives []float64
 	for _, i := range a.faces {
 		widths = append(widths, a.obs[i].Face.Box.Width)
-		lives = append(lives, a.obs[i].Face.Live)
+		if a.obs[i].Face.HasLive {
+			lives = append(lives, a.obs[i].Face.Live)
+		}
 	}
 	a.check("face_size", median(widths), th.MinFacePx, true, ReasonFaceQuality, a.model, now)
 
@@ -117,7 +119,9 @@ func (a *analysis) run() verify.LivenessOutcome {
 func (a *analysis) verdict(failCode int) verify.LivenessOutcome {
 	var lives []float64
 	for _, i := range a.faces {
-		lives = append(lives, a.obs[i].Face.Live)
+		if a.obs[i].Face.HasLive {
+			lives = append(lives, a.obs[i].Face.Live)
+		}
 	}
 	live := median(lives)
 	out := verify.LivenessOutcome{Passed: true, Checks: a.checks}
@@ -134,7 +138,10 @@ func (a *analysis) verdict(failCode int) verify.LivenessOutcome {
 		}
 	}
 	if out.Passed {
-		out.LivenessScore = round4(live)
+		// A passed capture scores 0.9–1.0 and a failed one < 0.05, so that
+		// every Baidu threshold (frr_1e-4 0.05 … frr_1e-2 0.9) a client may
+		// apply to the score agrees with the decision.
+		out.LivenessScore = round4(0.9 + 0.1*live)
 		return out
 	}
 	out.ErrorCode = failCode
@@ -281,6 +288,9 @@ func (a *analysis) checkSpoof(lives []float64) {
 	t := time.Now()
 	var c1, c2 float64
 	for _, i := range a.faces {
+		if !a.obs[i].Face.HasLive {
+			continue
+		}
 		c1 += a.obs[i].Face.Spoof[1]
 		c2 += a.obs[i].Face.Spoof[2]
 	}
@@ -484,7 +494,9 @@ func (a *analysis) bestFrame() image.Image {
 		f := a.obs[i].Face
 		s := math.Log1p(f.Quality.Sharpness) - math.Abs(f.Pose.Yaw-7)/10 - math.Abs(f.Pose.Pitch)/10 - math.Abs(f.Pose.Roll)/20
 		s += 2 * min(a.obs[i].EyeOpen, 1)
-		s += f.Live
+		if f.HasLive {
+			s += f.Live
+		}
 		if s > bestScore {
 			best, bestScore = i, s
 		}

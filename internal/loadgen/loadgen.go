@@ -192,6 +192,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 				s, errText := do(runCtx, hc, u, body)
 				s.lat = time.Since(t0)
+				if s.code == "transport" {
+					time.Sleep(time.Millisecond) // a dead server must not turn the generator into a spin loop
+				}
 				if t0.Before(measureFrom) || t0.Add(s.lat).After(end) {
 					continue // warmup, or finished after the window
 				}

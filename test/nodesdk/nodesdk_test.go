@@ -118,7 +118,12 @@ func runCompat(t *testing.T, dir, url, appID, ak, sk, image string) compatResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatalf("compat.js output is not JSON: %v\n%s", err, stdout.String())
 	}
-	t.Logf("node SDK: %s", stdout.String())
+	out := stdout.String()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node SDK output: %s", out)
+		}
+	})
 	return res
 }
 
@@ -180,9 +185,14 @@ func TestOfficialNodeSDK(t *testing.T) {
 			t.Errorf("%s: access token refused: %s", c.Name, c.Response)
 		case 0:
 			// Engines installed: the same photo on both sides must match.
-			if c.Name == "match" {
+			switch c.Name {
+			case "match":
 				if s, _ := a.Result["score"].(float64); s < 80 {
 					t.Errorf("match of a photo with itself scored %v: %s", s, c.Response)
+				}
+			case "detect":
+				if n, _ := a.Result["face_num"].(float64); img != "" && n != 1 {
+					t.Errorf("detect on a portrait found %v faces: %s", n, c.Response)
 				}
 			}
 		}

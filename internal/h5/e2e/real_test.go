@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/faceprint/faceprint/internal/idcard/cardgen"
+	"github.com/faceprint/faceprint/internal/liveness"
 	"github.com/faceprint/faceprint/internal/plan"
 	"github.com/faceprint/faceprint/internal/testenv"
 )
@@ -74,10 +72,9 @@ func cardThenFace(t testing.TB) (y4m string, p cardgen.Person) {
 		t.Fatal(err)
 	}
 	card := cardgen.New(fonts, nil).RenderFront(rand.New(rand.NewPCG(3, 4)), p, portrait)
-	desk := image.NewRGBA(image.Rect(0, 0, 960, 720))
-	draw.Draw(desk, desk.Bounds(), image.NewUniform(color.RGBA{92, 74, 58, 255}), image.Point{}, draw.Src)
-	off := image.Pt((960-card.Bounds().Dx())/2, (720-card.Bounds().Dy())/2)
-	draw.Draw(desk, card.Bounds().Add(off), card, image.Point{}, draw.Src)
+	// Photographed on a desk: slight perspective, blur and sensor noise, as a phone sees it.
+	desk, _ := cardgen.Degrade(card, cardgen.Capture{Width: 960, Height: 720, CardFrac: 0.84, Tilt: 1.5, Yaw: 4, Pitch: -3,
+		Blur: 0.7, Noise: 3, Shadow: 0.85}, rand.New(rand.NewPCG(5, 6)))
 	cardPNG := generated(t, "camera", "card-front-desk.png")
 	f, err := os.Create(cardPNG)
 	if err != nil {
@@ -125,7 +122,13 @@ func realEnv(t *testing.T) *testenv.Env {
 	t.Helper()
 	chromiumPath(t)
 	ffmpeg(t)
-	return testenv.Start(t, testenv.Options{Engines: true})
+	e := testenv.Start(t, testenv.Options{})
+	le, err := liveness.New(testenv.SharedEngines().API.Face, liveness.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.App.Verify.Liveness = le
+	return e
 }
 
 func result(t *testing.T, e *testenv.Env, endpoint, tok string) map[string]any {
@@ -187,6 +190,7 @@ func TestRealOCRPlanSuccessRedirect(t *testing.T) {
 	p.tap("#confirm")
 	p.livenessAfterCard()
 	p.wait("#instruction", 10*time.Second)
+	p.waitVideo()
 	p.shot("real-02-liveness")
 	p.wait("#screen-passed, #screen-failed", 60*time.Second)
 	if p.visible("#screen-failed") {
@@ -232,12 +236,9 @@ func TestRealPhotoAttackFailedRedirect(t *testing.T) {
 	o := plan.Defaults()
 	o.IdentityInput, o.CompareSource, o.Liveness.Mode = plan.InputManual, plan.CompareNone, plan.LivenessSilent
 	o.InvalidateOnFailure = true
-	tok := e.Generate(e.CreatePlan(o))
-	// redirect_config instead of link parameters
-	_ = sh
+	tok := generateWithRedirects(t, e, e.CreatePlan(o), sh.URL+"/ok?p=1", sh.URL+"/failed?p=1")
 	p := newPhone(t, phoneOptions{Camera: stillPhoto(t)})
 	p.do(chromedp.Navigate(e.H5URL(tok)))
-	_ = strings.TrimSpace
 	p.wait("#start", 10*time.Second)
 	p.tap("#consent")
 	p.tap("#start")
@@ -252,6 +253,10 @@ func TestRealPhotoAttackFailedRedirect(t *testing.T) {
 		t.Fatal("a still photo passed liveness")
 	}
 	reason := p.eval(`document.getElementById('fail-reason').dataset.reason`)
+	if got := p.text("#fail-reason"); got != "未检测到真人，请本人按提示完成动作" {
+		t.Errorf("page says %q for %q", got, reason)
+	}
+	p.waitLocation(sh.URL+"/failed?p=1", 10*time.Second) // InvalidateOnFailure: no second try
 	g := result(t, e, "result/getall", tok)
 	vr, _ := g["verify_result"].([]any)
 	if len(vr) != 1 {
@@ -413,15 +418,15 @@ func TestRealCameraDeniedVideoFallbackEnglish(t *testing.T) {
 	p.do(chromedp.SetUploadFiles(chromedp.CSS("#video-file"), []string{video}))
 	p.wait("#screen-passed, #screen-failed", 90*time.Second)
 	p.shot("en-63-real-video-result")
+	if p.visible("#screen-failed") {
+		t.Fatalf("recorded video failed: %s", p.eval(`document.getElementById('fail-reason').dataset.reason`))
+	}
+	p.waitLocation(sh.URL+"/ok?v=1", 10*time.Second)
 	g := result(t, e, "result/getall", tok)
 	diags, _ := g["diagnostics"].([]any)
 	if len(diags) == 0 || diags[0].(map[string]any)["reason"] != "camera_denied" || diags[0].(map[string]any)["fallback"] != "recorded_video" {
 		t.Errorf("diagnostics %v", g["diagnostics"])
 	}
-	if p.visible("#screen-failed") {
-		t.Fatalf("recorded video failed: %s\n%v", p.eval(`document.getElementById('fail-reason').dataset.reason`), g["verify_result"])
-	}
-	p.waitLocation(sh.URL+"/ok?v=1", 10*time.Second)
 	vr, _ := g["verify_result"].([]any)
 	if len(vr) != 1 || obj(vr[0].(map[string]any), "verify_detail")["is_demote"] != true {
 		t.Errorf("the attempt should be marked as demoted to recorded video: %v", vr)

@@ -21,9 +21,9 @@ type Capture struct {
 	Glare         float64 // peak strength of a glare spot (0 = none)
 	Shadow        float64 // darkest factor of a shadow gradient (0 = none)
 	BusyBG        bool
-	Screen        bool   // re-captured from a screen (pixel grid + moiré)
-	Photocopy     bool   // greyscale photocopy
-	Quality       string // "", "blurred", "over_exposure", "over_dark"
+	Screen        bool       // re-captured from a screen (pixel grid + moiré)
+	Photocopy     bool       // greyscale photocopy
+	Quality       string     // "", "blurred", "over_exposure", "over_dark"
 	Shift         [2]float64 // card centre offset as a fraction of the photo (cut-off cards)
 	JPEGQuality   int
 }

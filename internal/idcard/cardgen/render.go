@@ -5,12 +5,12 @@ package cardgen
 
 import (
 	"bytes"
-	"image/jpeg"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
+	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"os"

@@ -256,14 +256,21 @@ func (e *Engine) Read(ctx context.Context, img image.Image, opt Options) (*Resul
 	res.Angle = dominantAngle(oriented)
 	if opt.Uniform {
 		for i, q := range quads {
-			// Of the two readings of the box, keep the one nearer the dominant direction.
-			if angDiff(q.Angle(), res.Angle) <= angDiff(q.Flip().Angle(), res.Angle) {
-				oriented[i] = q
-				flips[i] = false
-			} else {
-				oriented[i] = q.Flip()
-				flips[i] = true
+			// Of the readings of the box (two for a line; four for a
+			// near-square box, whose long side is arbitrary), keep the one
+			// nearest the dominant direction.
+			cands := []Quad{q, q.Flip()}
+			if q.Width() < 1.5*q.Height() {
+				cands = append(cands, Quad{q[1], q[2], q[3], q[0]}, Quad{q[3], q[0], q[1], q[2]})
 			}
+			best := 0
+			for k, c := range cands {
+				if angDiff(c.Angle(), res.Angle) < angDiff(cands[best].Angle(), res.Angle) {
+					best = k
+				}
+			}
+			oriented[i] = cands[best]
+			flips[i] = best == 1
 		}
 	}
 	t2 := time.Now()
@@ -276,6 +283,9 @@ func (e *Engine) Read(ctx context.Context, img image.Image, opt Options) (*Resul
 		lines[i].DetScore = dscores[i]
 		lines[i].Flipped = flips[i]
 		if lines[i].Text == "" || lines[i].Score < e.cfg.MinScore {
+			if debugRec {
+				fmt.Fprintf(os.Stderr, "dropped line %q score %.2f box %.0f\n", lines[i].Text, lines[i].Score, lines[i].Box)
+			}
 			continue
 		}
 		res.Lines = append(res.Lines, lines[i])

@@ -11,6 +11,10 @@ func ToRGBA(img image.Image) *image.RGBA {
 	if r, ok := img.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) {
 		return r
 	}
+	// Opaque NRGBA (what vision.Decode returns) has the same bytes as RGBA.
+	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) && n.Opaque() {
+		return &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
+	}
 	b := img.Bounds()
 	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)

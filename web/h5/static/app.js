@@ -199,7 +199,8 @@ function confirmScreen(view) {
 }
 
 function failText(code) {
-  const r = (code || '').toLowerCase();
+  // Several failed checks come comma-separated; the first one explains best.
+  const r = (code || '').toLowerCase().split(',')[0].trim();
   if (has(`failReason.${r}`)) return t(`failReason.${r}`);
   // Reason codes of the verify service and the liveness engine.
   const known = {
