@@ -227,8 +227,8 @@ func (c *Client) call(ctx context.Context, path string, contentType string, body
 			c.invalidate(tok)
 			continue
 		}
-		if status >= 500 && !json.Valid(data) {
-			return nil, &HTTPError{Status: status, Body: snippet(data)}
+		if !json.Valid(data) {
+			return nil, &HTTPError{Status: status, Body: snippet(data), Err: fmt.Errorf("%s: response is not JSON", path)}
 		}
 		return data, nil
 	}

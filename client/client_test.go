@@ -504,7 +504,7 @@ func TestMalformedResponses(t *testing.T) {
 	c := client.New(srv.URL, testAK, testSK)
 	ctx := context.Background()
 	var he *client.HTTPError
-	if _, err := c.ResultSimple(ctx, "t"); !errors.As(err, &he) {
+	if _, err := c.ResultSimple(ctx, "t"); !errors.As(err, &he) || he.Status != 200 || !strings.Contains(he.Body, "502 Bad Gateway") {
 		t.Fatalf("HTML body: %v", err)
 	}
 	if _, err := c.ResultDetail(ctx, "t"); !errors.As(err, &he) {

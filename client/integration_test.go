@@ -385,11 +385,20 @@ func requireEngines(t *testing.T, names ...string) {
 	}
 }
 
-func TestIntegrationComponentAPIsWithModels(t *testing.T) {
+// TestIntegrationWithModels runs the checks that need the real engines on
+// one server: testenv shares the loaded engines between servers in a process.
+func TestIntegrationWithModels(t *testing.T) {
+	requireEngines(t, "face")
+	env := testenv.Start(t, testenv.Options{})
+	t.Run("components", func(t *testing.T) { componentAPIsWithModels(t, env) })
+	t.Run("idcard_ocr", func(t *testing.T) { idCardOCRSyntheticCard(t, env) })
+	t.Run("finished_session", func(t *testing.T) { finishedSession(t, env) })
+}
+
+func componentAPIsWithModels(t *testing.T, env *testenv.Env) {
 	requireEngines(t, "face", "idcard")
 	img := facePhoto(t, "audrey.jpg")
 	other := facePhoto(t, "SeanConnery.jpg")
-	env := testenv.Start(t, testenv.Options{})
 	ctx := context.Background()
 	c := sdk(env)
 	d, err := c.FaceDetect(ctx, client.ImageBytes(img), client.DetectOptions{FaceFields: []string{"quality"}})
@@ -423,9 +432,8 @@ func TestIntegrationComponentAPIsWithModels(t *testing.T) {
 // A session driven to its end through the verify service (one attempt with
 // frames of a still photo, which either passes or fails): the result APIs
 // answer with the seed shapes, typed by the SDK.
-func TestIntegrationFinishedSession(t *testing.T) {
+func finishedSession(t *testing.T, env *testenv.Env) {
 	requireEngines(t, "face", "liveness")
-	env := testenv.Start(t, testenv.Options{})
 	ctx := context.Background()
 	c := sdk(env)
 	o := plan.Defaults()
@@ -461,6 +469,7 @@ func TestIntegrationFinishedSession(t *testing.T) {
 	if !dec.Final {
 		t.Fatalf("one attempt allowed, decision not final: %+v", dec)
 	}
+	t.Logf("decision on a still photo: %+v", dec)
 
 	d, err := c.ResultDetail(ctx, tok)
 	if err != nil {
@@ -487,6 +496,23 @@ func TestIntegrationFinishedSession(t *testing.T) {
 	if stat.Total(client.StatH5Liveness) < 1 {
 		t.Fatalf("stat after a liveness attempt: %v", stat)
 	}
+	// The captured frames are served at signed URLs.
+	m, err := c.MediaQuery(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Images) == 0 {
+		t.Fatalf("media of a finished attempt has no images: %+v", m)
+	}
+	resp, err := http.Get(m.Images[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || http.DetectContentType(body) != "image/jpeg" {
+		t.Fatalf("media image %s: HTTP %d, %s", m.Images[0], resp.StatusCode, http.DetectContentType(body))
+	}
 	// Single use: after the end, the token no longer opens the H5 flow.
 	if _, err := v.Open(ctx, tok); err == nil {
 		t.Fatal("a finished token opened the H5 flow again")
@@ -495,7 +521,7 @@ func TestIntegrationFinishedSession(t *testing.T) {
 
 // ID card OCR through the SDK on a synthetic card (internal/idcard/cardgen,
 // fonts from Debian): the typed words must be the printed ones.
-func TestIntegrationIDCardOCRSyntheticCard(t *testing.T) {
+func idCardOCRSyntheticCard(t *testing.T, env *testenv.Env) {
 	requireEngines(t, "idcard")
 	fonts, err := cardgen.LoadFonts()
 	if err != nil {
@@ -512,7 +538,6 @@ func TestIntegrationIDCardOCRSyntheticCard(t *testing.T) {
 			break
 		}
 	}
-	env := testenv.Start(t, testenv.Options{})
 	c := sdk(env)
 	r, err := c.IDCardOCR(context.Background(), s.JPEG, client.SideFront, client.IDCardOptions{DetectRisk: true})
 	if err != nil {

@@ -64,15 +64,26 @@ while IFS=$'\t' read -r kind src member sum dest; do
 		if [ -z "${unpacked[$key]:-}" ]; then
 			t="$FP_CACHE/tmp/td.$$.${#unpacked[@]}"
 			rm -rf "$t" && mkdir -p "$t"
+			# Assign first: a failed fetch then stops the script with its own message.
 			case "$kind" in
-			deb) dpkg-deb -x "$(fp_apt_download "$src")" "$t" ;;
-			npm) tar -xzf "$(fp_npm_pack "$src")" -C "$t" ;;
+			deb)
+				pkg=$(fp_apt_download "$src")
+				dpkg-deb -x "$pkg" "$t"
+				;;
+			npm)
+				tgz=$(fp_npm_pack "$src")
+				tar -xzf "$tgz" -C "$t"
+				;;
 			gomod)
+				command -v go >/dev/null || fp_die "go is needed to fetch $src"
 				d=$(fp_go_mod_dir "$src")
-				[ -n "$d" ] || fp_die "go mod download $src failed"
+				[ -n "$d" ] || fp_die "go mod download $src failed: is the Go module proxy reachable?"
 				cp -r "$d/." "$t/"
 				;;
-			debsrc) tar -xjf "$(dlib_orig)" -C "$t" ;;
+			debsrc)
+				orig=$(dlib_orig)
+				tar -xjf "$orig" -C "$t"
+				;;
 			*) fp_die "unknown source kind $kind" ;;
 			esac
 			unpacked[$key]=$t

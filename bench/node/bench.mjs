@@ -85,7 +85,7 @@ function similarity(src, dst) {
 
 async function main() {
   const opts = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential",
-    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } };
+    extra: { session: { set_denormal_as_zero: "1", intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } };
   const det = await ort.InferenceSession.create(`${models}/face/fr_detect.onnx`, opts);
   const lmk = await ort.InferenceSession.create(`${models}/face/fr_landmark.onnx`, opts);
   const feat = await ort.InferenceSession.create(`${models}/face/fr_feature.onnx`, opts);

@@ -86,7 +86,9 @@ RSS ≤ 450 MB; at least as fast per face as the same models in Node.js.
 				}
 			}
 			rep.OK = rep.PerFaceP50Ms <= 30 && rep.MatchP50Ms <= 100 && rep.EmbeddingsPerSec >= 40 && rep.PeakRSSMB <= 450 &&
-				(rep.Node == nil || rep.PerFaceP50Ms <= rep.Node.PerFaceP50Ms)
+				// Against Node the CPU time per face is compared: wall time on a shared
+				// machine mostly measures the other processes.
+				(rep.Node == nil || rep.PerFaceCPUMs <= rep.Node.PerFaceCPUMs)
 			if env.Output == "json" {
 				return env.PrintJSON(rep)
 			}

@@ -16,6 +16,7 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -120,7 +121,7 @@ func (r *Reader) read(ctx context.Context, img image.Image, opt Options) (*Readi
 	if err != nil {
 		return nil, fmt.Errorf("idcard: %w", err)
 	}
-	a := analyse(res, src, opt)
+	a := analyse(ctx, r.ocr, res, src, opt)
 	a.rescale(1 / up)
 	rd := a.reading(opt)
 	rd.Millis = time.Since(start).Milliseconds()
@@ -130,6 +131,9 @@ func (r *Reader) read(ctx context.Context, img image.Image, opt Options) (*Readi
 
 // analysis is the intermediate state of one reading.
 type analysis struct {
+	ctx       context.Context
+	eng       *ocr.Engine
+	labelAt   map[string]labelPos // where each label was read
 	src       *image.RGBA
 	res       *ocr.Result
 	side      string
@@ -152,8 +156,8 @@ type analysis struct {
 	scale     float64
 }
 
-func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
-	a := &analysis{src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, unsure: map[string][]int{}}
+func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.RGBA, opt Options) *analysis {
+	a := &analysis{ctx: ctx, eng: eng, src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, unsure: map[string][]int{}, labelAt: map[string]labelPos{}}
 	// Labels per line.
 	var srcPts, dstPts []ocr.Point
 	seen := map[string]bool{}
@@ -173,6 +177,7 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 				continue
 			}
 			seen[f.Spec.Text] = true
+			a.labelAt[f.Spec.Text] = labelPos{line: l, f: f}
 			if f.Spec.Front {
 				front++
 			} else {
@@ -222,7 +227,8 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 	if !a.other && front+back == 0 {
 		// A long, clearly read number but no ID labels: bank or membership card.
 		for _, l := range res.Lines {
-			if l.Score >= 0.85 && len(reDigits.FindString(strings.ReplaceAll(l.Text, " ", ""))) >= 13 {
+			run := reDigits.FindString(strings.ReplaceAll(l.Text, " ", ""))
+			if l.Score >= 0.85 && len(run) >= 13 && !looksLikeIDNumber(run) {
 				a.other = true
 			}
 		}
@@ -268,6 +274,19 @@ func analyse(res *ocr.Result, src *image.RGBA, opt Options) *analysis {
 	a.extract(opt)
 	a.measure()
 	return a
+}
+
+// looksLikeIDNumber reports a digit run shaped like a citizen number (17 or
+// 18 digits, a province prefix and a birth date), checksum aside.
+func looksLikeIDNumber(run string) bool {
+	if len(run) != 17 && len(run) != 18 {
+		return false
+	}
+	if !provinces[run[:2]] {
+		return false
+	}
+	_, err := ParseDate(run[6:14])
+	return err == nil
 }
 
 // reNumber finds an 18-character citizen number inside a line.
@@ -484,9 +503,19 @@ func (a *analysis) extract(opt Options) {
 				}
 			}
 		}
+		if _, ok := a.fields[KeySex]; !ok {
+			if v, q := a.valueAfterLabel("性别", []string{"男", "女"}); v != "" {
+				set(KeySex, v, q)
+			}
+		}
 		if ps := byKey[KeyNation]; len(ps) > 0 {
 			p := pickBest(ps)
-			set(KeyNation, readNation(p.seg), p.seg.box())
+			set(KeyNation, a.readNation(p.seg), p.seg.box())
+		}
+		if _, ok := a.fields[KeyNation]; !ok {
+			if v, q := a.valueAfterLabel("民族", nations); v != "" {
+				set(KeyNation, v, q)
+			}
 		}
 		if ps := byKey[KeyBirth]; len(ps) > 0 {
 			p := pickBest(ps)
@@ -544,6 +573,71 @@ func (a *analysis) extract(opt Options) {
 		set(KeyIssue, issue, q.Sub(0, 0.5))
 		set(KeyExpire, expire, q.Sub(0.5, 1))
 	}
+}
+
+// labelPos is a label read in a line.
+type labelPos struct {
+	line *ocr.Line
+	f    found
+}
+
+// valueAfterLabel reads a closed-vocabulary value that the detector missed
+// (a lone character such as 汉 or 男 beside its label): it crops the
+// stretch right after the label, about four characters long, and scores the
+// candidates there. The label must end its line (otherwise the value was
+// read and simply not valid).
+func (a *analysis) valueAfterLabel(label string, cands []string) (string, ocr.Quad) {
+	lp, ok := a.labelAt[label]
+	if !ok || a.eng == nil || len(lp.line.Chars) != len([]rune(lp.line.Text)) || lp.f.End != len(lp.line.Chars) {
+		return "", ocr.Quad{}
+	}
+	q := lp.line.Box
+	w, h := q.Width(), q.Height()
+	if w <= 0 {
+		return "", ocr.Quad{}
+	}
+	end := lp.line.Chars[lp.f.End-1].End
+	crop := q.Sub(end, end+4*h/w)
+	ch, err := a.eng.ReadAs(a.ctx, a.src, crop, cands)
+	if err != nil || ch.Posterior < NationPosterior || ch.LogProb < -8 {
+		return "", ocr.Quad{}
+	}
+	return ch.Text, crop
+}
+
+// NationPosterior is how sure the closed-vocabulary reading of the nation
+// must be (its share of the likelihood over the 56 names) to be used.
+var NationPosterior = 0.8
+
+// readNation reads the nation as one of the 56 names: the text itself when
+// valid, else the recogniser's candidates, else a CTC-scored re-read of the
+// value's box restricted to the 56 names. Nothing convincing → "".
+func (a *analysis) readNation(s segment) string {
+	if n := readNation(s); n != "" || a.eng == nil {
+		return n
+	}
+	// The value's full extent: from the end of the character before it to
+	// the start of the one after it (CTC places each character near its
+	// centre, so the characters' own spans are too narrow to crop).
+	q := s.Line.Box
+	if len(s.Line.Chars) == len([]rune(s.Line.Text)) {
+		f0, f1 := 0.0, 1.0
+		if s.Start > 0 {
+			f0 = s.Line.Chars[s.Start-1].End
+		}
+		if s.End < len(s.Line.Chars) {
+			f1 = s.Line.Chars[s.End].Start
+		}
+		q = q.Sub(f0, f1)
+	}
+	ch, err := a.eng.ReadAs(a.ctx, a.src, q, nations)
+	if os.Getenv("FACEPRINT_OCR_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "nation %q → %+v %v\n", s.Text, ch, err)
+	}
+	if err != nil || ch.Posterior < NationPosterior {
+		return ""
+	}
+	return ch.Text
 }
 
 // trimLabelColumn drops a segment's leading characters whose centres lie
@@ -617,13 +711,12 @@ func (a *analysis) reading(opt Options) *Reading {
 	}
 	status := StatusNormal
 	switch {
+	case a.side == "" && wholeImageStatus(a.measures) != "":
+		status = wholeImageStatus(a.measures) // too dark, bright or blurred to tell
 	case a.side == "" && a.other:
 		status = StatusOtherType
 	case a.side == "":
 		status = StatusNonIDCard
-		if s := wholeImageStatus(a.measures); s != "" {
-			status = s
-		}
 	case a.side != opt.Side:
 		status = StatusReversedSide
 	case !a.hasCard:

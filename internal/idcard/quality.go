@@ -13,7 +13,7 @@ import (
 // idcards) and kept deliberately conservative: a doubtful case stays normal.
 var (
 	BlurThreshold      = 0.0025 // Sharpness below → blurred
-	WholeBlurThreshold = 0.0    // WholeSharpness below → blurred (photos without a card found); 0 = off
+	WholeBlurThreshold = 0.0015 // WholeSharpness below → blurred (photos without a card found)
 	DarkThreshold      = 55.0   // MeanLuma below → over_dark
 	ExposureThreshold  = 0.45   // Saturated share above → over_exposure …
 	InkWashedOut       = 80.0   // … when even the ink (0.5th percentile) is this light

@@ -334,3 +334,31 @@ func BenchmarkReadCardSide(b *testing.B) {
 		}
 	}
 }
+
+// TestDebugAlts prints the OCR lines of DEBUG_ALTS=photo with each
+// character's alternatives (a development aid; skipped otherwise).
+func TestDebugAlts(t *testing.T) {
+	f := os.Getenv("DEBUG_ALTS")
+	if f == "" {
+		t.Skip("debug aid: set DEBUG_ALTS=photo.jpg")
+	}
+	r := openReader(t)
+	data, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := vision.Decode(data, vision.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.OCR().Read(context.Background(), img, ocr.Options{Uniform: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range res.Lines {
+		t.Logf("%q", l.Text)
+		for _, c := range l.Chars {
+			t.Logf("   %s %.2f %v", c.Text, c.Conf, c.Alts)
+		}
+	}
+}

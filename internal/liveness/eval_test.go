@@ -32,7 +32,7 @@ func material(t testing.TB) *fixtures.Material {
 func TestAttacksRejected(t *testing.T) {
 	e := testEngine(t)
 	m := material(t)
-	n := 3
+	n := 2
 	if v, err := strconv.Atoi(os.Getenv("LIVENESS_EVAL_N")); err == nil {
 		n = v
 	}

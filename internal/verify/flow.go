@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/vision"
 )
 
 // PlanView is what the H5 pages may know about the plan.
@@ -219,6 +220,10 @@ func (s *Service) SubmitCard(ctx context.Context, token string, side CardSide, i
 	t0 := s.now()
 	reading, err := s.Cards.ReadCard(ctx, image, side)
 	took := s.now().Sub(t0)
+	if errors.Is(err, vision.ErrBusy) {
+		s.stat(ctx, ss.rec.ID, APIIDCard, 18)
+		return CardResult{}, ss.view(), errors.Join(ErrBusy, err)
+	}
 	if err != nil {
 		s.stat(ctx, ss.rec.ID, APIIDCard, 282000)
 		return CardResult{}, ss.view(), fmt.Errorf("read card: %w", err)
@@ -378,7 +383,19 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 		return Decision{}, View{}, err
 	}
 	t0 := s.now()
-	att := s.decide(ctx, ss, ch, c)
+	att, busyErr := s.decide(ctx, ss, ch, c)
+	if busyErr != nil {
+		// Overload is not the user's failure: no attempt is counted and a new
+		// challenge may be asked for at once.
+		_, err := s.mutate(ctx, "", token, func(ss *session) error {
+			if ss.state() == StateDeciding {
+				ss.rec.State = string(StateIdentityConfirmed)
+			}
+			ss.data.step("decide", t0, s.now().Sub(t0), 18, "busy")
+			return nil
+		})
+		return Decision{}, View{}, errors.Join(ErrBusy, busyErr, err)
+	}
 	att.Millis = s.now().Sub(t0).Milliseconds()
 	att.At = t0
 
@@ -413,12 +430,22 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 const codeAuthorityUnavailable = 222361
 
 // decide runs liveness, reference resolution and comparison for one attempt.
-func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Capture) Attempt {
+// A non-nil error means the engines were too busy to judge (vision.ErrBusy).
+func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Capture) (Attempt, error) {
+	att, err := s.judge(ctx, ss, ch, c)
+	if err != nil && errors.Is(err, vision.ErrBusy) {
+		return Attempt{}, err
+	}
+	return att, nil
+}
+
+// judge runs the checks; engine errors other than overload become a failed attempt.
+func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Capture) (Attempt, error) {
 	o := ss.plan.Options
 	att := Attempt{Threshold: o.SimilarityThreshold, Demoted: len(c.Video) > 0}
-	fail := func(code int, reason, msg string) Attempt {
+	fail := func(code int, reason, msg string) (Attempt, error) {
 		att.Passed, att.Code, att.Reason, att.Message = false, code, reason, msg
-		return att
+		return att, nil
 	}
 	if len(c.Video) > 0 {
 		key := "s/" + ss.rec.ID + "/capture-" + newID()[:8] + ".video"
@@ -427,6 +454,9 @@ func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Captu
 		}
 	}
 	out, err := s.Liveness.Analyze(ctx, ch, livenessOptionsFor(o, ch), c)
+	if errors.Is(err, vision.ErrBusy) {
+		return att, err
+	}
 	if err != nil {
 		s.stat(ctx, ss.rec.ID, APILiveness, 282000)
 		return fail(282000, "liveness_error", "活体检测服务异常")
@@ -453,7 +483,7 @@ func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Captu
 	}
 	if o.CompareSource == "none" {
 		att.Passed, att.Message = true, "核验成功"
-		return att
+		return att, nil
 	}
 	ref, refErr := s.reference(ctx, ss, out.BestFrame)
 	if refErr != nil {
@@ -470,6 +500,9 @@ func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Captu
 			return fail(2, "compare_unavailable", "比对服务不可用")
 		}
 		m, err := s.Matcher.Match(ctx, out.BestFrame, ref.Photo)
+		if errors.Is(err, vision.ErrBusy) {
+			return att, err
+		}
 		if err != nil {
 			s.stat(ctx, ss.rec.ID, APIVerify, 282000)
 			return fail(282000, "compare_error", "比对服务异常")
@@ -488,7 +521,7 @@ func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Captu
 		return fail(222356, "face_mismatch", "人脸与参考照片不一致")
 	}
 	att.Passed, att.Message = true, "核验成功"
-	return att
+	return att, nil
 }
 
 func reasonIf(c bool, r string) string {

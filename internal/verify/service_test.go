@@ -382,3 +382,24 @@ func TestValidIDNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestOverloadDoesNotCostAnAttempt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 1 })
+	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
+	f.svc.Start(ctx, tok)
+	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	f.svc.Liveness = &verifytest.Liveness{Busy: true}
+	ch, _, _ := f.svc.IssueChallenge(ctx, tok, false)
+	if _, _, err := f.svc.SubmitCapture(ctx, tok, ch.ID, capture()); !errors.Is(err, verify.ErrBusy) {
+		t.Fatalf("busy engine: %v", err)
+	}
+	f.svc.Liveness = &verifytest.Liveness{}
+	if _, _, err := f.svc.SubmitCapture(ctx, tok, ch.ID, capture()); !errors.Is(err, verify.ErrWrongState) {
+		t.Fatalf("a claimed challenge was reusable: %v", err)
+	}
+	if dec := liveness(t, f, tok); !dec.Passed {
+		t.Fatalf("after overload the single attempt was already used: %+v", dec)
+	}
+}

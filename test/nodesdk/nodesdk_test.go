@@ -204,7 +204,7 @@ func TestOfficialNodeSDK(t *testing.T) {
 // OAuth error as "maybe a BCE key"); the server must refuse those calls.
 func TestOfficialNodeSDKWrongSecret(t *testing.T) {
 	dir := sdkDir(t)
-	env := testenv.Start(t, testenv.Options{})
+	env := testenv.Start(t, testenv.Options{NoEngines: true})
 	res := runCompat(t, dir, env.URL, env.AppID, env.APIKey, env.SecretKey+"x", "")
 	if res.FaceToken.AuthType != 1 || res.FaceToken.AccessToken != "" {
 		t.Fatalf("face token state %+v: want BCE fallback (auth_type 1) after invalid_client", res.FaceToken)

@@ -94,7 +94,7 @@ func TestFakeOCRFlowChinese(t *testing.T) {
 	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
 	p.wait("#start", 10*time.Second)
 	t.Logf("first screen interactive after %v (navigate → start button visible)", time.Since(start))
-	if got := p.text("#screen-start h2"); got != "实名认证" {
+	if got := p.text("#screen-start h2"); got != "认证流程" {
 		t.Errorf("title %q", got)
 	}
 	p.checkLayout("start")

@@ -17,7 +17,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/faceprint/faceprint/internal/idcard/cardgen"
-	"github.com/faceprint/faceprint/internal/liveness"
 	"github.com/faceprint/faceprint/internal/plan"
 	"github.com/faceprint/faceprint/internal/testenv"
 )
@@ -118,17 +117,10 @@ func newShop(t *testing.T) *shop {
 	return s
 }
 
-func realEnv(t *testing.T) *testenv.Env {
+func realEnv(t testing.TB) *testenv.Env {
 	t.Helper()
-	chromiumPath(t)
 	ffmpeg(t)
-	e := testenv.Start(t, testenv.Options{})
-	le, err := liveness.New(testenv.SharedEngines().API.Face, liveness.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.App.Verify.Liveness = le
-	return e
+	return testenv.Start(t, testenv.Options{Engines: true})
 }
 
 func result(t *testing.T, e *testenv.Env, endpoint, tok string) map[string]any {
@@ -154,8 +146,18 @@ func (p *phone) livenessAfterCard() {
 	p.tap("#face-start")
 }
 
-func TestRealOCRPlanSuccessRedirect(t *testing.T) {
+// TestReal runs the browser flows against one real server: the models load
+// once, and the engines stay open for every flow.
+func TestReal(t *testing.T) {
+	chromiumPath(t)
 	e := realEnv(t)
+	t.Run("OCRPlanSuccessRedirect", func(t *testing.T) { realOCRPlanSuccessRedirect(t, e) })
+	t.Run("ManualAndSubmittedPlans", func(t *testing.T) { realManualAndSubmittedPlans(t, e) })
+	t.Run("PhotoAttackFailedRedirect", func(t *testing.T) { realPhotoAttackFailedRedirect(t, e) })
+	t.Run("CameraDeniedVideoFallbackEnglish", func(t *testing.T) { realCameraDeniedVideoFallbackEnglish(t, e) })
+}
+
+func realOCRPlanSuccessRedirect(t *testing.T, e *testenv.Env) {
 	cam, person := cardThenFace(t)
 	sh := newShop(t)
 	o := plan.Defaults() // OCR of the front, compared with the card portrait
@@ -230,8 +232,7 @@ func TestRealOCRPlanSuccessRedirect(t *testing.T) {
 	}
 }
 
-func TestRealPhotoAttackFailedRedirect(t *testing.T) {
-	e := realEnv(t)
+func realPhotoAttackFailedRedirect(t *testing.T, e *testenv.Env) {
 	sh := newShop(t)
 	o := plan.Defaults()
 	o.IdentityInput, o.CompareSource, o.Liveness.Mode = plan.InputManual, plan.CompareNone, plan.LivenessSilent
@@ -325,8 +326,7 @@ func TestRealLinkChecks(t *testing.T) {
 	p.waitLocation(sh.URL+"/failed", 10*time.Second)
 }
 
-func TestRealManualAndSubmittedPlans(t *testing.T) {
-	e := realEnv(t)
+func realManualAndSubmittedPlans(t *testing.T, e *testenv.Env) {
 	cam, _ := cardThenFace(t)
 	sh := newShop(t)
 	o := plan.Defaults()
@@ -388,8 +388,7 @@ func TestRealManualAndSubmittedPlans(t *testing.T) {
 
 // TestRealCameraDeniedVideoFallbackEnglish: the camera is refused; the page
 // reports why, explains it in English, and the user records a video instead.
-func TestRealCameraDeniedVideoFallbackEnglish(t *testing.T) {
-	e := realEnv(t)
+func realCameraDeniedVideoFallbackEnglish(t *testing.T, e *testenv.Env) {
 	sh := newShop(t)
 	video := makeFile(t, generated(t, "camera", "franck-selfie.mp4"), "-ss", "60", "-t", "4", "-i", filepath.Join(videosDir(t), "franck.mp4"),
 		"-an", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p")

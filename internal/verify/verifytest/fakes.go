@@ -4,11 +4,13 @@ package verifytest
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"time"
 
 	"github.com/faceprint/faceprint/internal/plan"
 	"github.com/faceprint/faceprint/internal/verify"
+	"github.com/faceprint/faceprint/internal/vision"
 )
 
 // Card reads every image as the same fictional card.
@@ -48,6 +50,7 @@ func (c *Card) ReadCard(_ context.Context, image []byte, side verify.CardSide) (
 type Liveness struct {
 	Fail   bool
 	Reason string
+	Busy   bool // answer vision.ErrBusy (overload)
 }
 
 // NewChallenge implements verify.Liveness.
@@ -62,6 +65,9 @@ func (l *Liveness) Analyze(_ context.Context, _ verify.Challenge, _ plan.Livenes
 	best := c.Video
 	if len(c.Frames) > 0 {
 		best = c.Frames[len(c.Frames)/2].Image
+	}
+	if l.Busy {
+		return verify.LivenessOutcome{}, fmt.Errorf("analyse: %w", vision.ErrBusy)
 	}
 	if l.Fail {
 		return verify.LivenessOutcome{ErrorCode: 216434, Reason: l.Reason, LivenessScore: 0.1, Spoofing: 0.9, BestFrame: best,

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Dict maps recogniser classes to text: class 0 is the CTC blank, classes
 // 1..n are the dictionary lines, class n+1 is a space.
 type Dict struct {
 	chars []string
+	once  sync.Once
+	index map[string]int // character → class, built on first use
 }
 
 // ReadDict reads a PP-OCR dictionary (one character per line).

@@ -118,3 +118,21 @@ func TestHomographyRoundTrip(t *testing.T) {
 		t.Errorf("inverse %v", p)
 	}
 }
+
+func TestCTCLogLikelihood(t *testing.T) {
+	// Two steps, classes blank(0), a(1), b(2): P("a") sums the paths
+	// a·a, a·blank, blank·a.
+	probs := []float32{0.2, 0.7, 0.1, 0.3, 0.6, 0.1}
+	want := 0.7*0.6 + 0.7*0.3 + 0.2*0.6
+	if got := math.Exp(ctcLogLikelihood(probs, 2, 3, []int{1})); math.Abs(got-want) > 1e-6 {
+		t.Errorf("P(a) = %v, want %v", got, want)
+	}
+	// "ab" in two steps: only a·b.
+	if got := math.Exp(ctcLogLikelihood(probs, 2, 3, []int{1, 2})); math.Abs(got-0.7*0.1) > 1e-6 {
+		t.Errorf("P(ab) = %v", got)
+	}
+	// "aa" needs a blank between: impossible in two steps.
+	if got := math.Exp(ctcLogLikelihood(probs, 2, 3, []int{1, 1})); got > 1e-20 {
+		t.Errorf("P(aa) = %v", got)
+	}
+}

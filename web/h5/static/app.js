@@ -140,8 +140,11 @@ function startScreen(view) {
     return route(res.view);
   };
   box.addEventListener('change', () => { if (box.checked) err.hidden = true; });
-  show(screen('start', p.default_title ? t('appTitle') : p.title || t('appTitle'), [
-    h('p', { class: 'sub', text: t('stepsTitle') }),
+  // With the title bar on, the heading says what the screen is about instead of repeating the title.
+  const titleBar = pageMeta('fp-titlebar') === '1';
+  const title = p.default_title ? t('appTitle') : p.title || t('appTitle');
+  show(screen('start', titleBar ? t('stepsTitle') : title, [
+    titleBar ? null : h('p', { class: 'sub', text: t('stepsTitle') }),
     h('ol', { class: 'steps numbered' }, steps.map((s) => h('li', { text: s }))),
     h('p', { class: 'time', text: t('stepsTime') }),
     h('div', { class: 'consent' },
