@@ -43,9 +43,10 @@ type App struct {
 	// Webhooks delivers plan callbacks from the outbox (Run starts its loop).
 	Webhooks *webhook.Deliverer
 
-	engines *Engines
-	handler http.Handler
-	clock   func() time.Time
+	engines    *Engines
+	ownEngines bool // opened by New (closed by Close), not shared through Options.Engines
+	handler    http.Handler
+	clock      func() time.Time
 }
 
 // Options tune New for tests and embedding.
@@ -110,6 +111,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.engines = &Engines{status: map[string]string{"face": "disabled", "idcard": "disabled", "liveness": "disabled"}}
 	default:
 		a.engines = OpenEngines(EngineConfig{ModelsDir: cfg.ModelsDir, Log: o.Log, Workers: cfg.InferWorkers, QueueWait: cfg.InferQueueWait})
+		a.ownEngines = true
 	}
 	a.Auth = &auth.Service{Store: st, Clock: o.Clock}
 	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer}
@@ -141,7 +143,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Close releases the store and the engines (C memory).
 func (a *App) Close() error {
 	var errs []error
-	if a.engines != nil && a.engines.owned {
+	if a.engines != nil && a.ownEngines {
 		errs = append(errs, a.engines.Close())
 	}
 	if a.Store != nil {

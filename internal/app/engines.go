@@ -29,7 +29,6 @@ type Engines struct {
 
 	closers []io.Closer
 	status  map[string]string
-	owned   bool
 }
 
 // Status reports per engine "ok" or why it is unavailable (for /readyz).

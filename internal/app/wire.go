@@ -11,7 +11,7 @@ func OpenEngines(cfg EngineConfig) *Engines {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e := &Engines{status: map[string]string{}, owned: true}
+	e := &Engines{status: map[string]string{}}
 	rt, err := OpenRuntime(cfg)
 	if err != nil {
 		for _, n := range []string{"face", "idcard", "liveness"} {

@@ -16,7 +16,6 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -631,9 +630,6 @@ func (a *analysis) readNation(s segment) string {
 		q = q.Sub(f0, f1)
 	}
 	ch, err := a.eng.ReadAs(a.ctx, a.src, q, nations)
-	if os.Getenv("FACEPRINT_OCR_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "nation %q → %+v %v\n", s.Text, ch, err)
-	}
 	if err != nil || ch.Posterior < NationPosterior {
 		return ""
 	}

@@ -172,6 +172,9 @@ func newPhone(t *testing.T, o phoneOptions) *phone {
 		defer p.mu.Unlock()
 		for _, l := range p.logs {
 			t.Log("console", l)
+			if strings.Contains(l, "CSP violation") {
+				t.Errorf("page broke its CSP: %s", l)
+			}
 		}
 		for _, e := range p.errs {
 			t.Errorf("page exception: %s", e)

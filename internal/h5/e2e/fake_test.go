@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/faceprint/faceprint/internal/h5"
 	"github.com/faceprint/faceprint/internal/h5/h5test"
@@ -293,8 +294,16 @@ func TestFakeErrorPages(t *testing.T) {
 	f.Add("tok", h5test.Session{})
 	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
 
+	// Reduced motion: nothing spins or blinks.
+	if _, err := chromedp.Call(p.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}}); err != nil {
+		t.Fatal(err)
+	}
 	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=old"))
 	p.wait("#screen-error-token_invalid", 10*time.Second)
+	if got := p.eval(`(() => { const s = document.createElement('div'); s.className = 'spinner'; document.body.append(s); return getComputedStyle(s).animationName; })()`); got != "none" {
+		t.Errorf("spinner animation under reduced motion: %q", got)
+	}
 	p.checkLayout("expired")
 	p.shot("zh-30-expired")
 	p.tap("#exit")

@@ -267,6 +267,8 @@ function boot() {
   });
 }
 
+// A blocked resource is a bug in the page: say so where tests and developers look.
+document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation:', e.violatedDirective, e.blockedURI));
 window.addEventListener('unhandledrejection', (e) => {
   console.error('faceprint:', e.reason);
   errorScreen('busy', () => location.reload());
