@@ -102,7 +102,7 @@ func (h *Handler) setBinding(w http.ResponseWriter, r *http.Request, token strin
 		Path:     Base,
 		Expires:  time.Unix(b.Expires, 0),
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   r.TLS != nil || (h.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https"),
 		SameSite: http.SameSiteLaxMode,
 	})
 }

@@ -26,11 +26,9 @@ import (
 	"github.com/faceprint/faceprint/internal/vision/ocr"
 )
 
-// ErrNotCard is never returned: a photo without a card is a successful
-// reading with image_status non_idcard. Errors are for bad input (vision
-// intake errors) and engine failures.
-
-// Reader reads ID card photos. Safe for concurrent use.
+// Reader reads ID card photos. Safe for concurrent use. A photo without a
+// card is a successful reading (image_status non_idcard); errors are for bad
+// input (vision intake errors, see vision.IntakeCode) and engine failures.
 type Reader struct {
 	ocr  *ocr.Engine
 	gate *vision.Gate
@@ -145,7 +143,6 @@ type analysis struct {
 	temporary bool
 	fields    map[string]string
 	locs      map[string]Location
-	unsure    map[string][]int
 	corr      *Correction
 	numType   int
 	measures  Measures
@@ -156,7 +153,7 @@ type analysis struct {
 }
 
 func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.RGBA, opt Options) *analysis {
-	a := &analysis{ctx: ctx, eng: eng, src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, unsure: map[string][]int{}, labelAt: map[string]labelPos{}}
+	a := &analysis{ctx: ctx, eng: eng, src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, labelAt: map[string]labelPos{}}
 	// Labels per line.
 	var srcPts, dstPts []ocr.Point
 	seen := map[string]bool{}
@@ -216,6 +213,7 @@ func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.R
 		a.segs = append(a.segs, splitLine(l, fs)...)
 	}
 	a.measures.WholeLuma, a.measures.WholeSaturated, a.measures.WholeSharpness = wholeImage(src)
+	a.measures.TextBoxes = res.Detected
 	text := allText.String()
 	a.temporary = strings.Contains(text, "临时")
 	for _, k := range []string{"银行", "银联", "UnionPay", "信用卡", "储蓄卡", "借记卡", "驾驶证", "护照", "社会保障", "通行证", "居住证", "VISA", "工作证", "学生证"} {

@@ -356,14 +356,14 @@ func riskType(a *analysis) string {
 		return RiskUnknown
 	case a.temporary:
 		return RiskTemporary
-	case a.cardImg != nil && qualityStatus(m) != StatusNormal:
-		return RiskUnknown // colour and texture cannot be judged on a washed-out, dark or blurred card
 	case a.cardImg == nil:
 		return RiskUnknown
+	case m.ScreenPeak >= ScreenPeakMin:
+		return RiskScreen // a display's periodic pattern shows even on a dark or bright photo
+	case qualityStatus(m) != StatusNormal:
+		return RiskUnknown // colour cannot be judged on a washed-out, dark or blurred card
 	case m.Chroma*100/math.Max(m.MeanLuma, 1) < CopyChromaMax:
 		return RiskCopy
-	case m.ScreenPeak >= ScreenPeakMin:
-		return RiskScreen
 	case m.ScreenPeak >= ScreenUnknownFrom:
 		return RiskUnknown
 	case m.ScreenPeak == 0 && m.CardCoverage < 0.9:
@@ -442,7 +442,8 @@ func wholeImageStatus(m Measures) string {
 		return StatusOverDark
 	case m.WholeSaturated > ExposureThreshold:
 		return StatusOverExposure
-	case m.WholeSharpness > 0 && m.WholeSharpness < WholeBlurThreshold:
+	case m.WholeSharpness > 0 && m.WholeSharpness < WholeBlurThreshold && m.TextBoxes >= 3:
+		// Smooth photos without text (a face) are not "blurred cards".
 		return StatusBlurred
 	}
 	return ""

@@ -107,6 +107,7 @@ type Measures struct {
 
 	// The whole photo, for photos without a readable card.
 	WholeLuma, WholeSaturated, WholeSharpness float64
+	TextBoxes                                 int // text boxes the detector found
 }
 
 // Reading is everything the reader found on one side.

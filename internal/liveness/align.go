@@ -72,7 +72,7 @@ func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
 			sq += v * v
 		}
 	}
-	if outside > cropSide*cropSide/10 { // a face cut by the frame edge is not compared
+	if outside > 0 { // a face cut by the frame edge is not compared
 		return nil
 	}
 	n := float64(len(out))
@@ -84,20 +84,40 @@ func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
 	return out
 }
 
-// cropDiff is the mean absolute difference of two aligned crops over the
-// inner face (the corners hold background, which a moving picture changes).
+// cropDiff compares two aligned crops at half resolution (16×16, each value
+// the mean of 2×2), over the inner face (the corners hold background, which
+// a moving picture changes), at the best relative shift of up to one
+// half-resolution pixel. Landmark jitter misaligns the crops by a pixel or
+// two and a degree or two, which must not count as change; a turned head or
+// a changed expression changes the coarse picture too.
 func cropDiff(p, q []float32) float64 {
 	if len(p) != len(q) || len(p) == 0 {
 		return 0
 	}
-	var s float64
-	n := 0
-	for y := 4; y < cropSide-2; y++ {
-		for x := 5; x < cropSide-5; x++ {
-			i := y*cropSide + x
-			s += math.Abs(float64(p[i] - q[i]))
-			n++
+	const h = cropSide / 2
+	half := func(c []float32) []float32 {
+		out := make([]float32, h*h)
+		for y := range h {
+			for x := range h {
+				out[y*h+x] = (c[2*y*cropSide+2*x] + c[2*y*cropSide+2*x+1] + c[(2*y+1)*cropSide+2*x] + c[(2*y+1)*cropSide+2*x+1]) / 4
+			}
+		}
+		return out
+	}
+	a, b := half(p), half(q)
+	best := math.Inf(1)
+	for dy := -1; dy <= 1; dy++ {
+		for dx := -1; dx <= 1; dx++ {
+			var s float64
+			n := 0
+			for y := 2; y < h-1; y++ {
+				for x := 3; x < h-3; x++ {
+					s += math.Abs(float64(a[y*h+x] - b[(y+dy)*h+x+dx]))
+					n++
+				}
+			}
+			best = min(best, s/float64(n))
 		}
 	}
-	return s / float64(n)
+	return best
 }

@@ -87,14 +87,18 @@ func (a *analysis) run() verify.LivenessOutcome {
 	}
 	a.check("capture_frames", float64(len(a.faces)), float64(need), true, ReasonCaptureTooShort, "", now)
 
-	var widths, lives []float64
+	var widths, lives, complete []float64
 	for _, i := range a.faces {
 		widths = append(widths, a.obs[i].Face.Box.Width)
+		complete = append(complete, a.obs[i].Face.Quality.Completeness)
 		if a.obs[i].Face.HasLive {
 			lives = append(lives, a.obs[i].Face.Live)
 		}
 	}
 	a.check("face_size", median(widths), th.MinFacePx, true, ReasonFaceQuality, a.model, now)
+	// a face mostly cut by the frame edge cannot be judged (and hides a
+	// picture's border): the median face must be inside the frame
+	a.check("face_complete", median(complete), th.MinComplete, true, ReasonFaceQuality, a.model, now)
 
 	a.checkDuplicates()
 	a.checkSplice()

@@ -9,6 +9,7 @@ type Thresholds struct {
 	MinFaceShare    float64 // share of frames that must show a face
 	MaxMultiShare   float64 // share of frames allowed to show a second large face
 	MinFacePx       float64 // median face box width in pixels
+	MinComplete     float64 // median share of the face box inside the frame
 	MinLive         float64 // median fr_liveness live probability (per-frame anti-spoof)
 	MinIdentityCos  float64 // cosine of every embedded frame to the capture's medoid face
 	StaticCV        float64 // face-box width coefficient of variation below this looks still …
@@ -33,7 +34,7 @@ type Thresholds struct {
 // LevelThresholds returns the thresholds for strict, normal (default) or loose.
 func LevelThresholds(level string) Thresholds {
 	t := Thresholds{
-		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60,
+		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
 		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.13,
 		MaxDupShare: 0.25, SpliceJump: 0.9, LoopRatio: 0.5,

@@ -48,11 +48,12 @@ func cardPerson() cardgen.Person {
 var cameraOnce sync.Map
 
 // cardThenFace builds the camera file: the card (with franck's face as its
-// portrait) on a desk for 2 s, then franck holding still (franck.mp4 60–66 s).
+// portrait) on a desk for 2 s, then franck (franck.mp4 60–72 s: still and
+// frontal until 63 s, then talking with about one blink every 2 s).
 func cardThenFace(t testing.TB) (y4m string, p cardgen.Person) {
 	t.Helper()
 	p = cardPerson()
-	out := generated(t, "camera", "card-then-franck-960x720.y4m")
+	out := generated(t, "camera", "card-then-franck-12s-960x720.y4m")
 	if _, err := os.Stat(out); err == nil {
 		return out, p
 	}
@@ -83,7 +84,7 @@ func cardThenFace(t testing.TB) (y4m string, p cardgen.Person) {
 	f.Close()
 	makeFile(t, out,
 		"-loop", "1", "-framerate", "10", "-t", fmt.Sprint(cameraSecondsCard), "-i", cardPNG,
-		"-ss", "60", "-t", "6", "-i", filepath.Join(vids, "franck.mp4"),
+		"-ss", "60", "-t", "12", "-i", filepath.Join(vids, "franck.mp4"),
 		"-filter_complex", "[0]fps=10,format=yuv420p,setsar=1[a];[1]fps=10,scale=900:720,pad=960:720:30:0,format=yuv420p,setsar=1[b];[a][b]concat=n=2:v=1[v]",
 		"-map", "[v]", "-pix_fmt", "yuv420p")
 	return out, p
@@ -141,8 +142,16 @@ func obj(m map[string]any, key string) map[string]any {
 // livenessAfterCard waits on the intro until the camera file has moved past
 // the card, then starts the capture.
 func (p *phone) livenessAfterCard() {
+	p.livenessAt(cameraSecondsCard*time.Second + 600*time.Millisecond)
+}
+
+// livenessAt taps Start when the camera stream (opened with the intro
+// screen) has played for about at.
+func (p *phone) livenessAt(at time.Duration) {
 	p.wait("#face-start", 20*time.Second)
-	time.Sleep(cameraSecondsCard*time.Second + 600*time.Millisecond)
+	opened := time.Now()
+	p.waitVideo()
+	time.Sleep(at - time.Since(opened))
 	p.tap("#face-start")
 }
 
@@ -441,8 +450,8 @@ func TestCameraFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	frame := int64(960 * 720 * 3 / 2)
-	if n := st.Size() / frame; n < 75 || n > 82 {
-		t.Errorf("%s holds about %d frames, want 80 (2 s card + 6 s person at 10 fps)", cam, n)
+	if n := st.Size() / frame; n < 135 || n > 142 {
+		t.Errorf("%s holds about %d frames, want 140 (2 s card + 12 s person at 10 fps)", cam, n)
 	}
 	if p.NumberKind != "valid" || len(p.Number) != 18 {
 		t.Errorf("card person %+v", p)

@@ -149,6 +149,9 @@ type Result struct {
 	Lines  []Line
 	Width  int
 	Height int
+	// Detected counts the text boxes found before recognition (lines that
+	// then failed recognition included).
+	Detected int
 	// Timing is how long each stage took.
 	Timing Timing
 	// Angle is the dominant reading direction in radians (0 = upright,
@@ -237,6 +240,7 @@ func (e *Engine) Read(ctx context.Context, img image.Image, opt Options) (*Resul
 		return nil, err
 	}
 	res.Timing.Detect = time.Since(t0)
+	res.Detected = len(quads)
 	if len(quads) == 0 {
 		return res, nil
 	}
