@@ -331,6 +331,14 @@ func (s *Service) IssueChallenge(ctx context.Context, token string, noFlash bool
 		if ss.state() != StateIdentityConfirmed && ss.state() != StateLiveness {
 			return ErrWrongState
 		}
+		if ss.data.Challenges >= maxChallenges(ss.plan.Options) {
+			// Asking again and again for a challenge that fits a prepared
+			// recording is an attack: the session ends.
+			ss.data.step("challenge", s.now(), 0, 0, "challenge_limit")
+			ss.finish(s.now(), StateFailed, "challenge_limit")
+			return nil
+		}
+		ss.data.Challenges++
 		opts := ss.plan.Options.Liveness
 		if noFlash && opts.Mode == plan.LivenessFlash && opts.AllowNoFlash {
 			opts.Mode, opts.Actions, opts.ActionCount = plan.LivenessAction, []string{"blink", "mouth", "left", "right"}, 2
@@ -354,8 +362,16 @@ func (s *Service) IssueChallenge(ctx context.Context, token string, noFlash bool
 	if err != nil {
 		return IssuedChallenge{}, View{}, err
 	}
+	if ss.state().Final() {
+		s.notify(ctx, ss, Attempt{})
+		return IssuedChallenge{}, ss.view(), &TokenError{FailedURL: ss.data.FailedURL, State: ss.state()}
+	}
 	return issued, ss.view(), nil
 }
+
+// maxChallenges bounds challenges per session: a few per allowed attempt
+// (a reload or a camera hiccup may waste one), never unlimited.
+func maxChallenges(o plan.Options) int { return 3*o.MaxAttempts + 2 }
 
 // SubmitCapture analyses the capture for the current challenge, compares the
 // best frame with the reference, and decides the attempt.
@@ -369,46 +385,59 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 		if ss.state() != StateLiveness || ss.data.Challenge == nil || ss.data.Challenge.ID != challengeID {
 			return ErrWrongState
 		}
-		if s.now().After(ss.data.Challenge.ExpiresAt) && !ss.data.Challenge.ExpiresAt.IsZero() {
-			ss.data.Challenge = nil
-			ss.rec.State = string(StateIdentityConfirmed)
-			return fmt.Errorf("%w: challenge expired", ErrWrongState)
+		if !ss.data.Challenge.ExpiresAt.IsZero() && s.now().After(ss.data.Challenge.ExpiresAt) {
+			return fmt.Errorf("%w: challenge expired, ask for a new one", ErrWrongState)
 		}
 		ch = *ss.data.Challenge
 		ss.data.Challenge = nil
+		ss.data.DecidingSince = s.now()
 		ss.rec.State = string(StateDeciding)
 		return nil
 	})
 	if err != nil {
 		return Decision{}, View{}, err
 	}
+	// From here the work finishes even if the phone drops the connection:
+	// otherwise the session would be left in "deciding".
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), decideTimeout)
+	defer cancel()
 	t0 := s.now()
-	att, busyErr := s.decide(ctx, ss, ch, c)
-	if busyErr != nil {
-		// Overload is not the user's failure: no attempt is counted and a new
-		// challenge may be asked for at once.
+	att, infraErr := s.judge(ctx, ss, ch, c)
+	if infraErr != nil {
+		// Overload or an unavailable engine/authority is not the user's
+		// failure: no attempt is counted and a new challenge may be asked for.
 		_, err := s.mutate(ctx, "", token, func(ss *session) error {
 			if ss.state() == StateDeciding {
 				ss.rec.State = string(StateIdentityConfirmed)
 			}
-			ss.data.step("decide", t0, s.now().Sub(t0), 18, "busy")
+			ss.data.step("decide", t0, s.now().Sub(t0), att.Code, "infrastructure: "+att.Reason)
 			return nil
 		})
-		return Decision{}, View{}, errors.Join(ErrBusy, busyErr, err)
+		if s.Log != nil {
+			s.Log.Warn("decision postponed", "session", ss.rec.ID, "reason", att.Reason, "err", infraErr)
+		}
+		if errors.Is(infraErr, vision.ErrBusy) {
+			return Decision{}, View{}, errors.Join(ErrBusy, infraErr, err)
+		}
+		return Decision{}, View{}, errors.Join(ErrEngine, infraErr, err)
 	}
 	att.Millis = s.now().Sub(t0).Milliseconds()
 	att.At = t0
 
 	var dec Decision
 	ss, err = s.mutate(ctx, "", token, func(ss *session) error {
+		if ss.state() != StateDeciding {
+			return fmt.Errorf("%w: the session changed during the decision (%s)", ErrWrongState, ss.state())
+		}
 		att.Order = len(ss.data.Attempts) + 1
 		ss.data.Attempts = append(ss.data.Attempts, att)
+		ss.data.DecidingSince = time.Time{}
 		ss.data.step("decide", t0, time.Duration(att.Millis)*time.Millisecond, att.Code, att.Reason)
 		switch {
 		case att.Passed:
 			ss.data.FaceKey = att.FaceKey
 			ss.finish(s.now(), StatePassed, "")
-		case ss.plan.Options.InvalidateOnFailure || len(ss.data.Attempts) >= ss.plan.Options.MaxAttempts || att.Code == codeAuthorityUnavailable:
+		case ss.plan.Options.InvalidateOnFailure || len(ss.data.Attempts) >= ss.plan.Options.MaxAttempts:
 			ss.data.FaceKey = att.FaceKey
 			ss.finish(s.now(), StateFailed, att.Reason)
 		default:
@@ -427,19 +456,18 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 	return dec, ss.view(), nil
 }
 
+// decideTimeout bounds one decision (analysis, reference lookup, comparison).
+const decideTimeout = 2 * time.Minute
+
+// abandonedAfter is when a "deciding" session whose request died is given back to the user.
+const abandonedAfter = decideTimeout + time.Minute
+
 const codeAuthorityUnavailable = 222361
 
-// decide runs liveness, reference resolution and comparison for one attempt.
-// A non-nil error means the engines were too busy to judge (vision.ErrBusy).
-func (s *Service) decide(ctx context.Context, ss *session, ch Challenge, c Capture) (Attempt, error) {
-	att, err := s.judge(ctx, ss, ch, c)
-	if err != nil && errors.Is(err, vision.ErrBusy) {
-		return Attempt{}, err
-	}
-	return att, nil
-}
-
-// judge runs the checks; engine errors other than overload become a failed attempt.
+// judge runs liveness, reference resolution and comparison for one attempt.
+// A non-nil error means the decision could not be made (overload, an engine
+// or authority failing): the attempt's Code and Reason say which, and it is
+// not counted against the user.
 func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Capture) (Attempt, error) {
 	o := ss.plan.Options
 	att := Attempt{Threshold: o.SimilarityThreshold, Demoted: len(c.Video) > 0}
@@ -453,13 +481,18 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 			att.VideoKey = key
 		}
 	}
+	infra := func(code int, reason string, err error) (Attempt, error) {
+		att.Code, att.Reason = code, reason
+		return att, err
+	}
 	out, err := s.Liveness.Analyze(ctx, ch, livenessOptionsFor(o, ch), c)
 	if errors.Is(err, vision.ErrBusy) {
-		return att, err
+		s.stat(ctx, ss.rec.ID, APILiveness, 18)
+		return infra(18, "busy", err)
 	}
 	if err != nil {
 		s.stat(ctx, ss.rec.ID, APILiveness, 282000)
-		return fail(282000, "liveness_error", "活体检测服务异常")
+		return infra(282000, "liveness_error", err)
 	}
 	s.stat(ctx, ss.rec.ID, APILiveness, out.ErrorCode)
 	att.Checks = append(att.Checks, out.Checks...)
@@ -481,14 +514,17 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 		}
 		return fail(code, reason, "活体检测未通过")
 	}
-	if o.CompareSource == "none" {
+	if o.CompareSource == plan.CompareNone {
 		att.Passed, att.Message = true, "核验成功"
 		return att, nil
 	}
 	ref, refErr := s.reference(ctx, ss, out.BestFrame)
-	if refErr != nil {
-		s.stat(ctx, ss.rec.ID, APIVerify, 282000)
-		return fail(282000, "reference_error", "比对服务异常")
+	if refErr != nil || ref.ErrorCode == codeAuthorityUnavailable {
+		if refErr == nil {
+			refErr = errors.New("authority unavailable")
+		}
+		s.stat(ctx, ss.rec.ID, APIVerify, codeAuthorityUnavailable)
+		return infra(codeAuthorityUnavailable, "authority_unavailable", refErr)
 	}
 	if ref.ErrorCode != 0 {
 		s.stat(ctx, ss.rec.ID, APIVerify, ref.ErrorCode)
@@ -497,15 +533,16 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 	score := ref.Score
 	if !ref.Scored {
 		if s.Matcher == nil {
-			return fail(2, "compare_unavailable", "比对服务不可用")
+			return infra(2, "compare_unavailable", errors.New("face comparison unavailable (face models not installed)"))
 		}
 		m, err := s.Matcher.Match(ctx, out.BestFrame, ref.Photo)
 		if errors.Is(err, vision.ErrBusy) {
-			return att, err
+			s.stat(ctx, ss.rec.ID, APIVerify, 18)
+			return infra(18, "busy", err)
 		}
 		if err != nil {
 			s.stat(ctx, ss.rec.ID, APIVerify, 282000)
-			return fail(282000, "compare_error", "比对服务异常")
+			return infra(282000, "compare_error", err)
 		}
 		att.Checks = append(att.Checks, m.Checks...)
 		if m.ErrorCode != 0 {

@@ -301,13 +301,16 @@ func (s *Service) PurgeExpired(ctx context.Context, batch int) (int, error) {
 		return 0, err
 	}
 	n := 0
+	var errs []error
 	for _, id := range ids {
+		// One bad row must not stop the purge of the others.
 		if err := s.purge(ctx, id); err != nil {
-			return n, fmt.Errorf("purge %s: %w", id, err)
+			errs = append(errs, fmt.Errorf("purge %s: %w", id, err))
+			continue
 		}
 		n++
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 func (s *Service) purge(ctx context.Context, id string) error {
@@ -318,10 +321,11 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		}
 		d, err := s.decode(rec.Data)
 		if err != nil {
-			return err
+			// Unreadable (e.g. sealed with a key no longer configured): drop it all.
+			d = Data{Reason: "unreadable"}
 		}
 		// Blobs go first: a crash between the two steps leaves a row that the next run purges again.
-		if err := s.Blobs.DeletePrefix(ctx, "s/"+id); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		if err := s.Blobs.DeletePrefix(ctx, "s/"+id+"/"); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return err
 		}
 		kept := Data{Reason: d.Reason, Steps: d.Steps}
@@ -371,7 +375,7 @@ func (s *Service) Summaries(ctx context.Context, appID string, limit int) ([]Sum
 	for _, r := range recs {
 		d, err := s.decode(r.Data)
 		if err != nil {
-			return nil, err
+			d = Data{Reason: "unreadable: " + err.Error()} // one bad row must not hide the others
 		}
 		sm := Summary{ID: r.ID, PlanID: r.PlanID, PlanVersion: r.PlanVersion, State: r.State, CreatedAt: r.CreatedAt, Purged: r.Purged,
 			Reason: d.Reason, Attempts: d.Attempts, Diagnostics: d.Diagnostics, Steps: d.Steps}

@@ -141,10 +141,17 @@ func (s *Service) load(ctx context.Context, appID, token string) (*session, erro
 		return nil, fmt.Errorf("decode session: %w", err)
 	}
 	ss := &session{rec: rec, plan: p, data: d}
-	if !ss.state().Final() && s.now().After(rec.ExpiresAt) {
+	switch {
+	case !ss.state().Final() && s.now().After(rec.ExpiresAt):
 		ss.rec.State = string(StateExpired)
 		ss.data.step("expire", s.now(), 0, 0, "token_expired")
 		_ = s.save(ctx, ss) // best effort: a concurrent writer may have won; the state is derived anyway
+	case ss.state() == StateDeciding && s.now().Sub(ss.data.DecidingSince) > abandonedAfter:
+		// The request that was deciding died (crash, deploy): give the user the step back, uncounted.
+		ss.rec.State = string(StateIdentityConfirmed)
+		ss.data.DecidingSince = time.Time{}
+		ss.data.step("decide", s.now(), 0, 0, "abandoned")
+		_ = s.save(ctx, ss)
 	}
 	return ss, nil
 }
@@ -207,7 +214,7 @@ func (s *Service) SubmitIdentity(ctx context.Context, appID, token, name, idNumb
 		if ss.state().Final() {
 			return ErrTokenInvalid
 		}
-		if ss.state() != StateCreated && ss.state() != StateStarted {
+		if ss.plan.Options.IdentityInput != plan.InputSubmitted || (ss.state() != StateCreated && ss.state() != StateStarted) {
 			return ErrWrongState
 		}
 		ss.data.Submitted = &Identity{Name: name, IDNumber: idNumber, CertType: certType}
@@ -226,7 +233,11 @@ func (s *Service) UploadMatchImage(ctx context.Context, appID, token string, ima
 	if ss.state().Final() {
 		return ErrTokenInvalid
 	}
-	key := "s/" + ss.rec.ID + "/match-" + newID()[:8] + ".jpg"
+	if ss.plan.Options.CompareSource != plan.CompareUploaded || ss.state() == StateDeciding {
+		return ErrWrongState
+	}
+	// One reference per session: a new upload replaces the previous file.
+	key := "s/" + ss.rec.ID + "/match.jpg"
 	if err := s.Blobs.Put(ctx, key, image); err != nil {
 		return err
 	}

@@ -403,3 +403,132 @@ func TestOverloadDoesNotCostAnAttempt(t *testing.T) {
 		t.Fatalf("after overload the single attempt was already used: %+v", dec)
 	}
 }
+
+// cancelling wraps a liveness engine and cancels the request context while analysing,
+// as a phone dropping the connection would.
+type cancelling struct {
+	verify.Liveness
+	cancel context.CancelFunc
+}
+
+func (c cancelling) Analyze(ctx context.Context, ch verify.Challenge, o plan.LivenessOptions, cap verify.Capture) (verify.LivenessOutcome, error) {
+	c.cancel()
+	return c.Liveness.Analyze(ctx, ch, o, cap)
+}
+
+func TestDisconnectDuringDecisionStillDecides(t *testing.T) {
+	f := newFixture(t)
+	bg := context.Background()
+	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource = plan.InputManual, plan.CompareNone })
+	tok, _ := f.svc.Generate(bg, f.appID, pid, "", "")
+	f.svc.Start(bg, tok)
+	f.svc.ConfirmIdentity(bg, tok, "张三", "11010119900307803X")
+	ch, _, _ := f.svc.IssueChallenge(bg, tok, false)
+	ctx, cancel := context.WithCancel(bg)
+	f.svc.Liveness = cancelling{Liveness: &verifytest.Liveness{}, cancel: cancel}
+	dec, _, err := f.svc.SubmitCapture(ctx, tok, ch.ID, capture())
+	if err != nil || !dec.Passed {
+		t.Fatalf("decision lost with the connection: %+v %v", dec, err)
+	}
+}
+
+func TestAbandonedDecisionIsGivenBack(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource = plan.InputManual, plan.CompareNone })
+	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
+	f.svc.Start(ctx, tok)
+	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	f.svc.IssueChallenge(ctx, tok, false)
+	// Simulate a crash mid-decision: the stored state is "deciding".
+	rec, _ := f.st.GetSessionByToken(ctx, auth.Hash(tok))
+	rec.State = string(verify.StateDeciding)
+	rec.Data = []byte(`{"deciding_since":"` + f.clk.Now().Format(time.RFC3339Nano) + `"}`)
+	if err := f.st.UpdateSession(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.IssueChallenge(ctx, tok, false); !errors.Is(err, verify.ErrWrongState) {
+		t.Fatalf("challenge while deciding: %v", err)
+	}
+	f.clk.Add(5 * time.Minute)
+	if dec := liveness(t, f, tok); !dec.Passed || dec.AttemptsLeft != 0 {
+		t.Fatalf("after the abandoned decision: %+v", dec)
+	}
+}
+
+func TestChallengeFishingEndsTheSession(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 2 })
+	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "https://biz.example/fail")
+	f.svc.Start(ctx, tok)
+	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	var err error
+	n := 0
+	for ; n < 50; n++ {
+		if _, _, err = f.svc.IssueChallenge(ctx, tok, false); err != nil {
+			break
+		}
+	}
+	var te *verify.TokenError
+	if !errors.As(err, &te) || n != 8 || te.FailedURL != "https://biz.example/fail" {
+		t.Fatalf("after %d challenges: %v", n, err)
+	}
+	d, err := f.svc.Detail(ctx, f.appID, tok)
+	if err != nil || d.Reason != "challenge_limit" {
+		t.Fatalf("%+v %v", d, err)
+	}
+}
+
+// failingRefs is an authority that is down.
+type failingRefs struct{}
+
+func (failingRefs) Reference(context.Context, verify.ReferenceRequest) (verify.Reference, error) {
+	return verify.Reference{ErrorCode: 222361}, errors.New("dial tcp: connection refused")
+}
+
+func TestAuthorityOutageCostsNoAttempt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pid := f.plan(t, func(o *plan.Options) {
+		o.IdentityInput, o.CompareSource, o.Authority, o.InvalidateOnFailure = plan.InputManual, plan.CompareAuthority, "gov", true
+	})
+	f.svc.References = failingRefs{}
+	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
+	f.svc.Start(ctx, tok)
+	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	ch, _, _ := f.svc.IssueChallenge(ctx, tok, false)
+	if _, _, err := f.svc.SubmitCapture(ctx, tok, ch.ID, capture()); !errors.Is(err, verify.ErrEngine) {
+		t.Fatalf("outage: %v", err)
+	}
+	v, err := f.svc.View(ctx, tok)
+	if err != nil || v.State != string(verify.StateIdentityConfirmed) || v.AttemptsLeft != 3 {
+		t.Fatalf("after the outage: %+v %v", v, err)
+	}
+	st, _ := f.svc.Stat(ctx, f.appID, tok)
+	if len(st.Verify) != 1 || st.Verify[0].ErrorCode != 222361 {
+		t.Fatalf("stat %+v", st)
+	}
+}
+
+func TestUnreadableRowDoesNotBlockThePurge(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource = plan.InputManual, plan.CompareNone })
+	bad, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
+	rec, _ := f.st.GetSessionByToken(ctx, auth.Hash(bad))
+	rec.Data = []byte("fp1:sealed-with-a-key-we-lost")
+	f.st.UpdateSession(ctx, rec)
+	f.clk.Add(time.Minute)
+	good, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
+	f.clk.Add(100 * time.Hour)
+	n, err := f.svc.PurgeExpired(ctx, 10)
+	if n != 2 || err != nil {
+		t.Fatalf("purged %d: %v", n, err)
+	}
+	for _, tok := range []string{bad, good} {
+		if r, _ := f.st.GetSessionByToken(ctx, auth.Hash(tok)); !r.Purged {
+			t.Errorf("%s not purged", tok)
+		}
+	}
+}

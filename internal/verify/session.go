@@ -98,6 +98,8 @@ type Data struct {
 	MatchImageKey string        `json:"match_image_key,omitempty"`
 	Diagnostics   []Diagnostics `json:"diagnostics,omitempty"`
 	Challenge     *Challenge    `json:"challenge,omitempty"`
+	Challenges    int           `json:"challenges_issued,omitempty"` // bounded: no fishing for a challenge that fits a recording
+	DecidingSince time.Time     `json:"deciding_since"`
 	Attempts      []Attempt     `json:"attempts,omitempty"`
 	FaceKey       string        `json:"face_key,omitempty"` // the collected face of the final attempt
 	Reason        string        `json:"reason,omitempty"`   // final reason code when failed
