@@ -8,7 +8,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 GOTEST_FLAGS ?= -p 2 -timeout 40m
 
-.PHONY: run build deps models testdata test test-go race vet fmt bench clean
+.PHONY: run build deps models testdata test vet clean
 
 build:
 	$(GO) build -o bin/faceprint ./cmd/faceprint
@@ -30,16 +30,13 @@ testdata:
 
 # The whole suite on real components: SQLite files, a PostgreSQL server, the ONNX models, Chromium.
 test: testdata vet
-	export FACEPRINT_TEST_PG_URL=$$(scripts/pg.sh start) FACEPRINT_MODELS_DIR=$(CURDIR)/models && \
+	pg=$$(scripts/pg.sh start) && export FACEPRINT_TEST_PG_URL=$$pg FACEPRINT_MODELS_DIR=$(CURDIR)/models && \
 	$(GO) test $(GOTEST_FLAGS) ./... && \
 	$(GO) test -race -timeout 20m ./internal/store/... ./internal/verify/... ./internal/auth/... ./internal/api/... ./internal/vision/...
 
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l cmd internal client test web 2>/dev/null)" || { gofmt -l cmd internal client test web; echo "gofmt needed"; exit 1; }
-
-bench: build
-	./bin/faceprint bench --help
 
 clean:
 	rm -rf bin

@@ -138,8 +138,16 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 		}
 		return map[string]bool{"ok": true}, s.Admin.Enrol(r.Context(), actor, in.AppID, in.Name, in.IDNumber, photo)
 	})
-	h("DELETE /admin/api/registry/{app}/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
-		return map[string]bool{"ok": true}, s.Admin.Unenrol(r.Context(), actor, r.PathValue("app"), r.PathValue("id"))
+	// The ID number travels in the body, never in a URL that proxies log.
+	h("POST /admin/api/registry/delete", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		var in struct {
+			AppID    string `json:"app_id"`
+			IDNumber string `json:"id_number"`
+		}
+		if err := decodeJSON(r.Body, &in); err != nil {
+			return nil, err
+		}
+		return map[string]bool{"ok": true}, s.Admin.Unenrol(r.Context(), actor, in.AppID, in.IDNumber)
 	})
 	h("GET /admin/api/sessions", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Verify.Summaries(r.Context(), r.URL.Query().Get("app"), 100)

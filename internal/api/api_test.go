@@ -711,3 +711,27 @@ func TestRegistryCompareSource(t *testing.T) {
 		})
 	}
 }
+
+func TestUnknownAPIsAnswerInJSON(t *testing.T) {
+	e := start(t, false, nil, nil)
+	for _, c := range []struct{ method, path string }{
+		{"GET", rpc + "result/detail"}, {"POST", rpc + "nope"}, {"POST", "/rest/2.0/face/v9/unknown"}, {"PUT", "/rest/2.0/face/v3/match"},
+	} {
+		req, _ := http.NewRequest(c.method, e.URL+c.path+"?access_token="+url.QueryEscape(e.AccessToken()), strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if m["error_code"] != 3.0 || m["error_msg"] != "Unsupported openapi method" {
+			t.Errorf("%s %s: %d %v", c.method, c.path, resp.StatusCode, m)
+		}
+	}
+	// Empty redirect_config fields are as good as absent.
+	m := e.Call(rpc+"verifyToken/generate", map[string]any{"plan_id": e.PlanID, "redirect_config": map[string]string{"success_url": "https://a.example/ok", "failed_url": ""}})
+	if m["success"] != true {
+		t.Errorf("empty failed_url: %v", m)
+	}
+}

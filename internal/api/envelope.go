@@ -46,7 +46,7 @@ var restMessages = map[int]string{
 	CodeEmptyImage:     "empty image",
 	CodeImageFormat:    "image format error",
 	CodeImageSize:      "image size error",
-	CodeImageBase64:    "image size error",
+	CodeImageBase64:    "image size error (base64 error)",
 	CodeInternal:       "internal error",
 	CodeMissingParam:   "missing parameters",
 }
@@ -81,6 +81,7 @@ func WriteRestError(w http.ResponseWriter, r *http.Request, code int, msg string
 	if msg == "" {
 		msg = RestMessage(code)
 	}
+	setCode(r, code)
 	writeJSON(w, http.StatusOK, RestError{ErrorCode: code, ErrorMsg: msg, LogID: LogID(r)})
 }
 
@@ -104,6 +105,7 @@ func WriteFaceError(w http.ResponseWriter, r *http.Request, now time.Time, code 
 	if msg == "" {
 		msg = RestMessage(code)
 	}
+	setCode(r, code)
 	writeJSON(w, http.StatusOK, faceEnvelope{ErrorCode: code, ErrorMsg: msg, LogID: LogID(r), Timestamp: now.Unix()})
 }
 
@@ -123,6 +125,7 @@ func writeSolution(w http.ResponseWriter, r *http.Request, result any) {
 
 // writeSolutionError answers a faceprint RPC business error: HTTP 200, success:false.
 func writeSolutionError(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	setCode(r, code)
 	writeJSON(w, http.StatusOK, solutionEnvelope{Success: false, Code: code, Message: msg, LogID: strconv.FormatUint(LogID(r), 10)})
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -157,7 +158,7 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 		}
 		for key, dst := range map[string]*string{"success_url": &successURL, "failed_url": &failedURL} {
 			v, present, err := rc.String(key)
-			if err != nil || (present && !validRedirect(v)) {
+			if err != nil || (present && v != "" && !validRedirect(v)) {
 				rpcError(w, r, CodeInvalidParam, "invalid param: redirect_config."+key+" must be an http(s) URL")
 				return
 			}
@@ -172,8 +173,12 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 	writeSolution(w, r, map[string]string{"verify_token": tok})
 }
 
-func validRedirect(u string) bool {
-	return len(u) <= 2048 && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://"))
+func validRedirect(s string) bool {
+	if len(s) > 2048 || strings.ContainsAny(s, "\x00\r\n\t ") {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
 func (s *Server) rpcSubmit(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {

@@ -29,7 +29,24 @@ type ctxKey int
 const (
 	ctxLogID ctxKey = iota
 	ctxApp
+	ctxCode // *int: the Baidu error code the response carried (for logs)
 )
+
+// setCode records the response's error code for the request log.
+func setCode(r *http.Request, code int) {
+	if p, ok := r.Context().Value(ctxCode).(*int); ok {
+		*p = code
+	}
+}
+
+// quietRoute is true for probes and static files, which are not logged one by one.
+func quietRoute(pattern string) bool {
+	switch pattern {
+	case "GET /healthz", "GET /readyz", "GET /metrics":
+		return true
+	}
+	return strings.Contains(pattern, "/static/") || strings.HasPrefix(pattern, "GET /console/")
+}
 
 // LogID returns the request's log id (set by the middleware; 0 outside it).
 func LogID(r *http.Request) uint64 {
@@ -96,6 +113,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerFaceRoutes(mux)
 	s.registerIDCardRoutes(mux)
 	s.registerLivenessRoutes(mux)
+	// Unknown APIs and wrong methods answer in Baidu's JSON, not net/http's text.
+	unsupported := func(w http.ResponseWriter, r *http.Request) { WriteRestError(w, r, CodeUnsupported, "") }
+	mux.HandleFunc("/rpc/2.0/", unsupported)
+	mux.HandleFunc("/rest/2.0/", unsupported)
 	mux.HandleFunc("GET /media/{key...}", s.handleMedia)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.handleReady)
@@ -107,21 +128,37 @@ func (s *Server) Register(mux *http.ServeMux) {
 func (s *Server) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := NewLogID()
-		r = r.WithContext(context.WithValue(r.Context(), ctxLogID, id))
+		code := new(int)
+		ctx := context.WithValue(context.WithValue(r.Context(), ctxLogID, id), ctxCode, code)
+		r = r.WithContext(ctx)
 		w.Header().Set("X-Log-Id", strconv.FormatUint(id, 10))
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		start := time.Now()
 		defer func() {
-			s.metrics.observe(r.Pattern, sw.status, time.Since(start))
 			if p := recover(); p != nil {
-				s.Log.Error("panic", "log_id", id, "path", r.URL.Path, "panic", p)
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Log.Error("panic", "log_id", id, "route", r.Pattern, "panic", p)
 				if !sw.wrote {
+					sw.status = 500
 					WriteRestError(sw, r, CodeInternal, "")
 				}
 			}
-			if s.Log.Enabled(r.Context(), slog.LevelDebug) || sw.status >= 500 {
-				s.Log.Log(r.Context(), slog.LevelDebug, "request", "log_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+			took := time.Since(start)
+			s.metrics.observe(r.Pattern, sw.status, took)
+			if quietRoute(r.Pattern) && sw.status < 500 {
+				return
 			}
+			// The route pattern, never the raw path or query: those may carry tokens.
+			lvl := slog.LevelInfo
+			switch {
+			case sw.status >= 500 || *code == CodeInternal || *code == CodeServiceError:
+				lvl = slog.LevelError
+			case *code != 0:
+				lvl = slog.LevelWarn
+			}
+			s.Log.Log(ctx, lvl, "request", "log_id", id, "route", r.Pattern, "status", sw.status, "code", *code, "ms", took.Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})

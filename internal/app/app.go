@@ -85,15 +85,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return fail(err)
 	}
 	a.Blobs = local
-	var sealer *seal.Sealer
-	if cfg.PIIKey != "" {
-		key, err := seal.ParseKey(cfg.PIIKey)
-		if err != nil {
-			return fail(err)
-		}
-		if sealer, err = seal.New(key); err != nil {
-			return fail(err)
-		}
+	sealer, err := NewSealer(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if sealer != nil {
 		a.Blobs = seal.Blobs{Store: local, S: sealer}
 	}
 	signKey, err := secretFromConfigOrFile(cfg.SigningKey, filepath.Join(cfg.DataDir, "signing.key"))

@@ -21,7 +21,7 @@ func (r references) Reference(ctx context.Context, req verify.ReferenceRequest) 
 }
 
 func newReferences(cfg config.Config, st store.Store, s *seal.Sealer, clock func() time.Time) (references, *authority.Registry) {
-	reg := &authority.Registry{Store: registryStore{st: st, seal: s}, Clock: clock}
+	reg := NewRegistry(st, s, clock)
 	res := &authority.Resolver{Registry: reg, Authorities: map[string]authority.Authority{}}
 	noRedirects := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for _, a := range cfg.Authorities {
@@ -36,4 +36,21 @@ func newReferences(cfg config.Config, st store.Store, s *seal.Sealer, clock func
 		}
 	}
 	return references{r: res}, reg
+}
+
+// NewSealer returns the PII sealer of a configuration (nil when no key is set).
+func NewSealer(cfg config.Config) (*seal.Sealer, error) {
+	if cfg.PIIKey == "" {
+		return nil, nil
+	}
+	key, err := seal.ParseKey(cfg.PIIKey)
+	if err != nil {
+		return nil, err
+	}
+	return seal.New(key)
+}
+
+// NewRegistry is the local registry on a store, sealed with s (nil: plain).
+func NewRegistry(st store.Store, s *seal.Sealer, clock func() time.Time) *authority.Registry {
+	return &authority.Registry{Store: registryStore{st: st, seal: s}, Clock: clock}
 }

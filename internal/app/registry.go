@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/faceprint/faceprint/internal/authority"
 	"github.com/faceprint/faceprint/internal/seal"
@@ -18,25 +20,44 @@ type registryStore struct {
 
 var _ authority.RegistryStore = registryStore{}
 
+// sealedIdentity is what the name column holds when a PII key is set: the
+// name and the ID number, sealed; the number column then holds only a keyed tag.
+type sealedIdentity struct {
+	Name     string `json:"n"`
+	IDNumber string `json:"i"`
+}
+
 func (r registryStore) Put(ctx context.Context, e authority.Entry) error {
-	return r.st.PutRegistryEntry(ctx, store.RegistryEntry{AppID: e.AppID, IDNumber: e.IDNumber,
-		Name: string(r.seal.Seal([]byte(e.Name))), Photo: r.seal.Seal(e.Photo), CreatedAt: e.CreatedAt})
+	rec := store.RegistryEntry{AppID: e.AppID, IDNumber: e.IDNumber, Name: e.Name, Photo: e.Photo, CreatedAt: e.CreatedAt}
+	if r.seal != nil {
+		b, _ := json.Marshal(sealedIdentity{Name: e.Name, IDNumber: e.IDNumber})
+		rec.IDNumber, rec.Name, rec.Photo = r.seal.Tag(e.IDNumber), string(r.seal.Seal(b)), r.seal.Seal(e.Photo)
+	}
+	return r.st.PutRegistryEntry(ctx, rec)
 }
 
 func (r registryStore) open(e store.RegistryEntry) (authority.Entry, error) {
-	name, err := r.seal.Open([]byte(e.Name))
+	out := authority.Entry{AppID: e.AppID, IDNumber: e.IDNumber, Name: e.Name, Photo: e.Photo, CreatedAt: e.CreatedAt}
+	if r.seal == nil {
+		return out, nil
+	}
+	b, err := r.seal.Open([]byte(e.Name))
 	if err != nil {
 		return authority.Entry{}, err
 	}
-	photo, err := r.seal.Open(e.Photo)
-	if err != nil {
+	var id sealedIdentity
+	if err := json.Unmarshal(b, &id); err != nil {
+		return authority.Entry{}, fmt.Errorf("registry entry: %w", err)
+	}
+	if out.Photo, err = r.seal.Open(e.Photo); err != nil {
 		return authority.Entry{}, err
 	}
-	return authority.Entry{AppID: e.AppID, IDNumber: e.IDNumber, Name: string(name), Photo: photo, CreatedAt: e.CreatedAt}, nil
+	out.Name, out.IDNumber = id.Name, id.IDNumber
+	return out, nil
 }
 
 func (r registryStore) Get(ctx context.Context, appID, idNumber string) (authority.Entry, bool, error) {
-	e, err := r.st.GetRegistryEntry(ctx, appID, idNumber)
+	e, err := r.st.GetRegistryEntry(ctx, appID, r.seal.Tag(idNumber))
 	if errors.Is(err, store.ErrNotFound) {
 		return authority.Entry{}, false, nil
 	}
@@ -48,7 +69,7 @@ func (r registryStore) Get(ctx context.Context, appID, idNumber string) (authori
 }
 
 func (r registryStore) Delete(ctx context.Context, appID, idNumber string) error {
-	err := r.st.DeleteRegistryEntry(ctx, appID, idNumber)
+	err := r.st.DeleteRegistryEntry(ctx, appID, r.seal.Tag(idNumber))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

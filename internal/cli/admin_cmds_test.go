@@ -103,3 +103,45 @@ func TestConfigExampleLoads(t *testing.T) {
 		t.Fatalf("%v %+v", err, c)
 	}
 }
+
+func TestRegistryCommandsLocalAndRemote(t *testing.T) {
+	photo := filepath.Join(t.TempDir(), "p.jpg")
+	if err := os.WriteFile(photo, append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 300)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv("FACEPRINT_PII_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	out, err := run(t, "app", "create", "--data-dir", dir, "--name", "school", "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a map[string]string
+	json.Unmarshal([]byte(out), &a)
+	if _, err := run(t, "registry", "enrol", "--data-dir", dir, "--app", a["app_id"], "--name", "张三", "--id-number", "11010119900307803X", "--photo", photo); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "registry", "list", "--data-dir", dir, "--app", a["app_id"])
+	if err != nil || !strings.Contains(out, "110***********803X") || !strings.Contains(out, "张*") {
+		t.Fatalf("list: %s %v", out, err)
+	}
+	db, _ := os.ReadFile(filepath.Join(dir, "faceprint.db"))
+	wal, _ := os.ReadFile(filepath.Join(dir, "faceprint.db-wal"))
+	if bytes.Contains(append(db, wal...), []byte("11010119900307803X")) || bytes.Contains(append(db, wal...), []byte("张三")) {
+		t.Fatal("registry identity stored in clear despite the PII key")
+	}
+	if _, err := run(t, "registry", "delete", "--data-dir", dir, "--app", a["app_id"], "11010119900307803X"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ = run(t, "registry", "list", "--data-dir", dir, "--app", a["app_id"]); strings.Contains(out, "803X") {
+		t.Fatalf("not deleted: %s", out)
+	}
+
+	e := testenv.Start(t, testenv.Options{NoEngines: true, Config: func(c *config.Config) { c.AdminToken = "s3cret-admin-token-for-tests" }})
+	remote := []string{"--server", e.URL, "--admin-token", "s3cret-admin-token-for-tests"}
+	if _, err := run(t, append([]string{"registry", "enrol", "--app", e.AppID, "--name", "李四", "--id-number", "11010119900307803X", "--photo", photo}, remote...)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, append([]string{"registry", "delete", "--app", e.AppID, "11010119900307803X"}, remote...)...); err != nil {
+		t.Fatal(err)
+	}
+}

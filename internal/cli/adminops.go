@@ -44,12 +44,14 @@ type adminFlags struct {
 	server string
 	token  string
 	db     string
+	config string
 }
 
 func (f *adminFlags) bind(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.server, "server", os.Getenv("FACEPRINT_SERVER"), "use a running server's admin API at this base URL instead of the local data dir")
 	cmd.PersistentFlags().StringVar(&f.token, "admin-token", os.Getenv("FACEPRINT_ADMIN_TOKEN"), "admin API token (default: DATA_DIR/admin.token)")
-	cmd.PersistentFlags().StringVar(&f.db, "db", os.Getenv("FACEPRINT_DB"), "postgres://… database (default: SQLite in the data dir)")
+	cmd.PersistentFlags().StringVar(&f.db, "db", "", "postgres://… database (default: FACEPRINT_DB, else SQLite in the data dir)")
+	cmd.PersistentFlags().StringVar(&f.config, "config", os.Getenv("FACEPRINT_CONFIG"), "the server's YAML config (for db and pii_key)")
 }
 
 func (f *adminFlags) open(ctx context.Context, env *Env) (adminOps, error) {
@@ -64,14 +66,29 @@ func (f *adminFlags) open(ctx context.Context, env *Env) (adminOps, error) {
 		}
 		return &remoteAdmin{base: strings.TrimRight(f.server, "/"), token: tok, hc: &http.Client{Timeout: 30 * time.Second}}, nil
 	}
+	// The same database and PII key as the server: registry entries are sealed alike.
 	cfg := config.Defaults()
-	cfg.DataDir, cfg.DB = env.DataDir, f.db
+	if f.config != "" {
+		if err := cfg.LoadFile(f.config); err != nil {
+			return nil, err
+		}
+	}
+	cfg.LoadEnv()
+	cfg.DataDir = env.DataDir
+	if f.db != "" {
+		cfg.DB = f.db
+	}
+	sealer, err := app.NewSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, cfg.DB, cfg.SQLitePath())
 	if err != nil {
 		return nil, err
 	}
 	a := &auth.Service{Store: st, Clock: time.Now}
-	return &localAdmin{svc: &admin.Service{Store: st, Auth: a, Clock: time.Now}, st: st}, nil
+	svc := &admin.Service{Store: st, Auth: a, Clock: time.Now, Registry: app.NewRegistry(st, sealer, time.Now)}
+	return &localAdmin{svc: svc, st: st}, nil
 }
 
 const cliActor = "cli"
@@ -233,5 +250,5 @@ func (r *remoteAdmin) ListRegistry(ctx context.Context, appID string) (v []admin
 	return v, err
 }
 func (r *remoteAdmin) Unenrol(ctx context.Context, appID, idNumber string) error {
-	return r.do(ctx, "DELETE", "/admin/api/registry/"+appID+"/"+idNumber, nil, nil)
+	return r.do(ctx, "POST", "/admin/api/registry/delete", map[string]string{"app_id": appID, "id_number": idNumber}, nil)
 }

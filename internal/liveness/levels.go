@@ -5,30 +5,33 @@ import "github.com/faceprint/faceprint/internal/plan"
 // Thresholds are the decision limits of one level. docs/liveness.md lists
 // them with the footage they were measured on.
 type Thresholds struct {
-	MinFrames       int     // frames with a face needed at all
-	MinFaceShare    float64 // share of frames that must show a face
-	MaxMultiShare   float64 // share of frames allowed to show a second large face
-	MinFacePx       float64 // median face box width in pixels
-	MinComplete     float64 // median share of the face box inside the frame
-	MinLive         float64 // median fr_liveness live probability (per-frame anti-spoof)
-	MinIdentityCos  float64 // cosine of every embedded frame to the capture's medoid face
-	StaticCV        float64 // face-box width coefficient of variation below this looks still …
-	StaticYaw       float64 // … yaw range (p95−p5, degrees) below this looks still …
-	StaticCos       float64 // … median cosine of successive embeddings above this looks still
-	MinNonRigid     float64 // p90 landmark residual after an affine fit (× inter-ocular distance)
-	MinAppearance   float64 // aligned-crop change of faces that moved a lot in 2D (appearanceChange)
-	MaxDupShare     float64 // share of successive frame pairs allowed to be identical
-	SpliceJump      float64 // thumbnail change that, with a face jump, marks a cut
-	LoopRatio       float64 // repeated-run difference / successive difference below this is a loop
-	BlinkRatio      float64 // eye aspect ratio below baseline × this is a closed eye
-	MouthOpen       float64 // MouthOpen above this (and baseline + half of it) is an open mouth
-	TurnDeg         float64 // yaw change for left/right
-	PitchDeg        float64 // pitch change for up/down
-	FlashCos        float64 // mean cosine of reflected chroma with the flashed colours
-	FlashMinShift   float64 // smallest mean chroma shift (grey levels) that counts as a reflection
-	NearFarRatio    float64 // face width near / far
-	NearFarNonRigid float64 // landmark residual far→near after an affine fit (perspective change)
-	TimingSlackMS   int64   // an action may land this long after its step ends
+	MinFrames      int     // frames with a face needed at all
+	MinFaceShare   float64 // share of frames that must show a face
+	MaxMultiShare  float64 // share of frames allowed to show a second large face
+	MinFacePx      float64 // median face box width in pixels
+	MinComplete    float64 // median share of the face box inside the frame
+	MinLive        float64 // median fr_liveness live probability (per-frame anti-spoof)
+	MinIdentityCos float64 // cosine of every embedded frame to the capture's medoid face
+	StaticCV       float64 // face-box width coefficient of variation below this looks still …
+	StaticYaw      float64 // … yaw range (p95−p5, degrees) below this looks still …
+	StaticCos      float64 // … median cosine of successive embeddings above this looks still
+	MinNonRigid    float64 // p90 landmark residual after an affine fit (× inter-ocular distance)
+	MinAppearance  float64 // aligned-crop change of faces that moved a lot in 2D (appearanceChange)
+	// MinAppearanceNearFar replaces MinAppearance in near-far challenges
+	MinAppearanceNearFar float64
+	MinParallax          float64 // nose shift across the face per 10° of yaw (yawParallax)
+	MaxDupShare          float64 // share of successive frame pairs allowed to be identical
+	SpliceJump           float64 // thumbnail change that, with a face jump, marks a cut
+	LoopRatio            float64 // repeated-run difference / successive difference below this is a loop
+	BlinkRatio           float64 // eye aspect ratio below baseline × this is a closed eye
+	MouthOpen            float64 // MouthOpen above this (and baseline + half of it) is an open mouth
+	TurnDeg              float64 // yaw change for left/right
+	PitchDeg             float64 // pitch change for up/down
+	FlashCos             float64 // mean cosine of reflected chroma with the flashed colours
+	FlashMinShift        float64 // smallest mean chroma shift (grey levels) that counts as a reflection
+	NearFarRatio         float64 // face width near / far
+	NearFarNonRigid      float64 // landmark residual far→near after an affine fit (perspective change)
+	TimingSlackMS        int64   // an action may land this long after its step ends
 }
 
 // LevelThresholds returns the thresholds for strict, normal (default) or loose.
@@ -36,7 +39,7 @@ func LevelThresholds(level string) Thresholds {
 	t := Thresholds{
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
-		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.13,
+		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.2, MinAppearanceNearFar: 0.13, MinParallax: 0.03,
 		MaxDupShare: 0.25, SpliceJump: 0.9, LoopRatio: 0.5,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,

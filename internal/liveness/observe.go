@@ -26,6 +26,8 @@ type obs struct {
 	FaceSize float64    // box width / frame width
 	Shape    []face.Point
 	Crop     []float32 // aligned grey face crop (alignedCrop)
+	NoseX    float64   // nose tip between the cheek contours along the eye axis, 0…1 (parallax)
+	NoseY    float64   // nose tip between the eye line and the chin, 0…1
 }
 
 const thumbW, thumbH = 32, 24
@@ -97,6 +99,7 @@ func (e *Engine) observeOne(ctx context.Context, f DecodedFrame, embed, live boo
 	o.Chroma = innerFaceColour(f.Image, big)
 	o.Shape = big.Landmarks[:]
 	o.Crop = alignedCrop(f.Image, big)
+	o.NoseX, o.NoseY = noseParallax(big)
 	if embed {
 		emb, err := e.face.Embed(ctx, f.Image, big)
 		if err != nil {
@@ -197,4 +200,35 @@ func innerFaceColour(img *image.NRGBA, f face.Face) [3]float64 {
 		}
 	}
 	return s
+}
+
+// noseParallax locates the nose tip relative to the face outline in the
+// face's own frame (x along the eye axis). The nose stands out of the face:
+// when a head turns it moves across the outline, when a flat picture is
+// tilted it stays where it is, whatever the pose model reads from the
+// foreshortening.
+func noseParallax(f face.Face) (float64, float64) {
+	if !f.HasLandmarks {
+		return 0, 0
+	}
+	l := f.Landmarks
+	ex, ey := f.KeyPoints[1].X-f.KeyPoints[0].X, f.KeyPoints[1].Y-f.KeyPoints[0].Y
+	n := math.Hypot(ex, ey)
+	if n < 1 {
+		return 0, 0
+	}
+	ex, ey = ex/n, ey/n
+	u := func(p face.Point) float64 { return p.X*ex + p.Y*ey }
+	v := func(p face.Point) float64 { return -p.X*ey + p.Y*ex }
+	x0, x1 := u(l[2]), u(l[14])
+	eyes := (v(f.KeyPoints[0]) + v(f.KeyPoints[1])) / 2
+	chin := v(l[8])
+	var nx, ny float64
+	if x1-x0 > 1 {
+		nx = (u(l[30]) - x0) / (x1 - x0)
+	}
+	if chin-eyes > 1 {
+		ny = (v(l[30]) - eyes) / (chin - eyes)
+	}
+	return nx, ny
 }

@@ -39,8 +39,8 @@ func TestProbeClips(t *testing.T) {
 			if i > 0 {
 				d = thumbDiff(o.Thumb, obs[i-1].Thumb)
 			}
-			fmt.Printf("%5d n=%d w=%5.1f yaw=%6.1f pit=%6.1f rol=%6.1f ear=%.3f eye=%.2f mo=%.3f live=%.3f sp=%.2f/%.2f sh=%.0f d=%.3f\n",
-				o.At, o.Faces, f.Box.Width, f.Pose.Yaw, f.Pose.Pitch, f.Pose.Roll, o.EAR, o.EyeOpen, f.MouthOpen, f.Live, f.Spoof[1], f.Spoof[2], f.Quality.Sharpness, d)
+			fmt.Printf("%5d n=%d w=%5.1f yaw=%6.1f pit=%6.1f rol=%6.1f ear=%.3f eye=%.2f mo=%.3f live=%.3f sp=%.2f/%.2f sh=%.0f d=%.3f nx=%.3f ny=%.3f\n",
+				o.At, o.Faces, f.Box.Width, f.Pose.Yaw, f.Pose.Pitch, f.Pose.Roll, o.EAR, o.EyeOpen, f.MouthOpen, f.Live, f.Spoof[1], f.Spoof[2], f.Quality.Sharpness, d, o.NoseX, o.NoseY)
 		}
 	}
 }

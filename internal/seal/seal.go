@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,7 +22,10 @@ import (
 var prefix = []byte("fp1:")
 
 // Sealer seals and opens values. A nil *Sealer passes data through unchanged.
-type Sealer struct{ aead cipher.AEAD }
+type Sealer struct {
+	aead   cipher.AEAD
+	tagKey []byte
+}
 
 // ParseKey accepts 32 bytes as 64 hex characters or standard base64.
 func ParseKey(s string) ([]byte, error) {
@@ -50,7 +54,20 @@ func New(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	t := sha256.Sum256(append([]byte("faceprint index v1\x00"), key...))
+	return &Sealer{aead: aead, tagKey: t[:]}, nil
+}
+
+// Tag is a keyed, deterministic stand-in for a value that must stay
+// searchable (an ID number as a lookup key): HMAC-SHA256, hex. A nil Sealer
+// returns the value itself.
+func (s *Sealer) Tag(v string) string {
+	if s == nil {
+		return v
+	}
+	m := hmac.New(sha256.New, s.tagKey)
+	m.Write([]byte(v))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Seal encrypts plain into text ("fp1:" + base64 of nonce and ciphertext), so

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -226,6 +227,48 @@ func TestRegistryKVAudit(t *testing.T) {
 		}
 		if l, _ := s.ListAudit(ctx, 10); len(l) != 1 || l[0].Action != "app.create" {
 			t.Fatalf("audit %+v", l)
+		}
+	})
+}
+
+func TestWebhookClaimsAreExclusive(t *testing.T) {
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		for i := range 30 {
+			if err := s.EnqueueWebhook(ctx, store.Webhook{AppID: "1001", URL: "https://biz.example/hook", Body: []byte(fmt.Sprint(i)), NextAt: t0, CreatedAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		seen := map[int64]int{}
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ws, err := s.ClaimWebhooks(ctx, t0, t0.Add(time.Hour), 10)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, w := range ws {
+					seen[w.ID]++
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		for id, n := range seen {
+			if n > 1 {
+				t.Errorf("webhook %d claimed %d times", id, n)
+			}
+		}
+		if len(seen) != 30 {
+			t.Errorf("claimed %d of 30", len(seen))
+		}
+		if ws, _ := s.ClaimWebhooks(ctx, t0.Add(time.Minute), t0.Add(2*time.Hour), 10); len(ws) != 0 {
+			t.Errorf("leased rows claimed again: %d", len(ws))
 		}
 	})
 }

@@ -454,7 +454,8 @@ func (s *SQL) Stats(ctx context.Context, sessionID string) ([]Stat, error) {
 
 // --- registry ---
 
-// registryKey hashes the ID number so the key column holds no readable number.
+// registryKey is the row key of a registry entry (the ID number is stored
+// beside it; with a PII key the caller passes a keyed tag instead of the number).
 func registryKey(appID, idNumber string) string {
 	h := sha256.Sum256([]byte(appID + "\x00" + strings.ToUpper(idNumber)))
 	return hex.EncodeToString(h[:])

@@ -13,10 +13,17 @@ func (s *SQL) EnqueueWebhook(ctx context.Context, w Webhook) error {
 
 func (s *SQL) ClaimWebhooks(ctx context.Context, now, lease time.Time, limit int) ([]Webhook, error) {
 	// One statement: pick due rows and push their next_at to the lease end, so
-	// concurrent replicas never deliver the same row at the same time.
+	// concurrent replicas never deliver the same row at the same time. The
+	// outer next_at check matters on PostgreSQL, where a waiting UPDATE
+	// re-checks only the outer condition; SKIP LOCKED keeps replicas from
+	// queueing behind each other.
+	lock := ""
+	if s.d == postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	rows, err := s.write.QueryContext(ctx, s.q(`UPDATE webhooks SET next_at = ?
-		WHERE id IN (SELECT id FROM webhooks WHERE next_at <= ? ORDER BY next_at LIMIT ?)
-		RETURNING id, app_id, url, body, attempts, next_at, created_at`), ms(lease), ms(now), limit)
+		WHERE next_at <= ? AND id IN (SELECT id FROM webhooks WHERE next_at <= ? ORDER BY next_at LIMIT ?`+lock+`)
+		RETURNING id, app_id, url, body, attempts, next_at, created_at`), ms(lease), ms(now), ms(now), limit)
 	if err != nil {
 		return nil, wrap("claim webhooks", err)
 	}

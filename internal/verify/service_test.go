@@ -386,7 +386,9 @@ func TestValidIDNumber(t *testing.T) {
 func TestOverloadDoesNotCostAnAttempt(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 1 })
+	pid := f.plan(t, func(o *plan.Options) {
+		o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 1
+	})
 	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
 	f.svc.Start(ctx, tok)
 	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
@@ -459,7 +461,9 @@ func TestAbandonedDecisionIsGivenBack(t *testing.T) {
 func TestChallengeFishingEndsTheSession(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 2 })
+	pid := f.plan(t, func(o *plan.Options) {
+		o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 2
+	})
 	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "https://biz.example/fail")
 	f.svc.Start(ctx, tok)
 	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")

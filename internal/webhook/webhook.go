@@ -22,8 +22,15 @@ import (
 // where key is the lowercase hex SHA-256 of the app's Secret Key.
 const Header = "X-Faceprint-Signature"
 
-// MaxAttempts bounds retries (backoff 10 s × 2^n, capped at 1 h: about 11 hours in all).
+// MaxAttempts bounds retries (backoff 20 s, 40 s … capped at 1 h: about 4.4 hours in all).
 const MaxAttempts = 12
+
+// batch and sendTimeout bound one run; the lease covers a whole batch so a
+// slow receiver cannot make another replica deliver the same rows again.
+const (
+	batch       = 20
+	sendTimeout = 10 * time.Second
+)
 
 // Sign computes the signature header value.
 func Sign(key string, t time.Time, body []byte) string {
@@ -45,7 +52,7 @@ type Deliverer struct {
 // RunOnce delivers the due rows and returns how many were sent successfully.
 func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 	now := d.Clock()
-	rows, err := d.Store.ClaimWebhooks(ctx, now, now.Add(2*time.Minute), 50)
+	rows, err := d.Store.ClaimWebhooks(ctx, now, now.Add(batch*sendTimeout+time.Minute), batch)
 	if err != nil {
 		return 0, err
 	}
@@ -55,15 +62,21 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 			attempts := w.Attempts + 1
 			if attempts >= MaxAttempts {
 				d.Log.Warn("webhook abandoned", "app", w.AppID, "attempts", attempts, "err", err)
-				_ = d.Store.FinishWebhook(ctx, w.ID)
+				if err := d.Store.FinishWebhook(ctx, w.ID); err != nil {
+					d.Log.Error("webhook finish", "err", err)
+				}
 				continue
 			}
 			backoff := min(time.Hour, 10*time.Second<<attempts)
 			d.Log.Info("webhook retry", "app", w.AppID, "attempts", attempts, "in", backoff.String(), "err", err)
-			_ = d.Store.RetryWebhook(ctx, w.ID, attempts, now.Add(backoff))
+			if err := d.Store.RetryWebhook(ctx, w.ID, attempts, now.Add(backoff)); err != nil {
+				d.Log.Error("webhook retry", "err", err)
+			}
 			continue
 		}
-		_ = d.Store.FinishWebhook(ctx, w.ID)
+		if err := d.Store.FinishWebhook(ctx, w.ID); err != nil {
+			d.Log.Error("webhook finish (it may be delivered again)", "err", err)
+		}
 		ok++
 	}
 	return ok, nil
@@ -74,7 +87,7 @@ func (d *Deliverer) send(ctx context.Context, w store.Webhook) error {
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(w.Body))
 	if err != nil {

@@ -4,8 +4,8 @@ package verifytest
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/faceprint/faceprint/internal/plan"
