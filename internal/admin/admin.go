@@ -63,15 +63,9 @@ func (s *Service) CreateApp(ctx context.Context, actor, name string, qps int) (a
 	if qps < 0 || qps > 1000000 {
 		return auth.NewApp{}, fmt.Errorf("%w: qps must be within 0–1000000", ErrInvalid)
 	}
-	n, err := s.Auth.CreateApp(ctx, name)
+	n, err := s.Auth.CreateApp(ctx, name, qps)
 	if err != nil {
 		return n, err
-	}
-	if qps > 0 {
-		n.App.QPS = qps
-		if err := s.Store.UpdateApp(ctx, &n.App); err != nil {
-			return n, err
-		}
 	}
 	s.audit(ctx, actor, "app.create", n.AppID, "")
 	return n, nil

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,8 +103,8 @@ func Hash(secret string) string {
 
 func (s *Service) now() time.Time { return s.Clock() }
 
-// CreateApp creates an app with a fresh API Key and Secret Key.
-func (s *Service) CreateApp(ctx context.Context, name string) (NewApp, error) {
+// CreateApp creates an app with a fresh API Key and Secret Key; qps > 0 sets its request limit.
+func (s *Service) CreateApp(ctx context.Context, name string, qps int) (NewApp, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 128 {
 		return NewApp{}, errors.New("app name must be 1–128 bytes")
@@ -113,7 +112,7 @@ func (s *Service) CreateApp(ctx context.Context, name string) (NewApp, error) {
 	now := s.now()
 	for range 5 {
 		secret := RandomToken(32)
-		a := App{ID: RandomDigits(8), Name: name, APIKey: RandomToken(24), SecretHash: Hash(secret), Generation: 1, CreatedAt: now, UpdatedAt: now}
+		a := App{ID: RandomDigits(8), Name: name, APIKey: RandomToken(24), SecretHash: Hash(secret), Generation: 1, QPS: qps, CreatedAt: now, UpdatedAt: now}
 		err := s.Store.CreateApp(ctx, &a)
 		if errors.Is(err, store.ErrConflict) {
 			continue // id collision: draw again
@@ -126,36 +125,46 @@ func (s *Service) CreateApp(ctx context.Context, name string) (NewApp, error) {
 	return NewApp{}, errors.New("create app: could not draw a unique id")
 }
 
+// updateApp applies change to the stored app, retrying on concurrent updates.
+func (s *Service) updateApp(ctx context.Context, appID string, change func(*App)) (*App, error) {
+	for range 5 {
+		a, err := s.Store.GetApp(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		change(a)
+		a.UpdatedAt = s.now()
+		err = s.Store.UpdateApp(ctx, a)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.forgetApp(a.ID)
+		return a, nil
+	}
+	return nil, store.ErrConflict
+}
+
 // RotateSecret issues a new Secret Key and revokes every access token of the app.
 func (s *Service) RotateSecret(ctx context.Context, appID string) (NewApp, error) {
-	a, err := s.Store.GetApp(ctx, appID)
+	secret := RandomToken(32)
+	a, err := s.updateApp(ctx, appID, func(a *App) { a.SecretHash, a.Generation = Hash(secret), a.Generation+1 })
 	if err != nil {
 		return NewApp{}, err
 	}
-	secret := RandomToken(32)
-	a.SecretHash, a.Generation, a.UpdatedAt = Hash(secret), a.Generation+1, s.now()
-	if err := s.Store.UpdateApp(ctx, a); err != nil {
-		return NewApp{}, err
-	}
-	s.forgetApp(a.ID)
 	return NewApp{App: *a, AppID: a.ID, APIKey: a.APIKey, SecretKey: secret}, nil
 }
 
 // SetDisabled disables (revoking its tokens) or re-enables an app.
 func (s *Service) SetDisabled(ctx context.Context, appID string, disabled bool) (*App, error) {
-	a, err := s.Store.GetApp(ctx, appID)
-	if err != nil {
-		return nil, err
-	}
-	a.Disabled, a.UpdatedAt = disabled, s.now()
-	if disabled {
-		a.Generation++
-	}
-	if err := s.Store.UpdateApp(ctx, a); err != nil {
-		return nil, err
-	}
-	s.forgetApp(a.ID)
-	return a, nil
+	return s.updateApp(ctx, appID, func(a *App) {
+		a.Disabled = disabled
+		if disabled {
+			a.Generation++
+		}
+	})
 }
 
 // IssueToken implements the client_credentials grant.
@@ -252,16 +261,4 @@ func (s *Service) forgetApp(appID string) {
 			delete(s.cache, k)
 		}
 	}
-}
-
-// ParseAppIDFromToken reads the AppID suffix of a token (for logs only; never trusted).
-func ParseAppIDFromToken(tok string) string {
-	i := strings.LastIndex(tok, "-")
-	if i < 0 {
-		return ""
-	}
-	if _, err := strconv.Atoi(tok[i+1:]); err != nil {
-		return ""
-	}
-	return tok[i+1:]
 }

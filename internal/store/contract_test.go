@@ -50,9 +50,14 @@ func TestAppsAndTokens(t *testing.T) {
 		if err != nil || got.ID != "1001" || got.SecretHash != "h" || !got.CreatedAt.Equal(t0) {
 			t.Fatalf("%+v %v", got, err)
 		}
+		stale := *got
 		got.Disabled, got.Generation = true, 2
-		if err := s.UpdateApp(ctx, got); err != nil {
+		if err := s.UpdateApp(ctx, got); err != nil || got.Rev != 1 {
 			t.Fatal(err)
+		}
+		stale.SecretHash = "old"
+		if err := s.UpdateApp(ctx, &stale); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("stale app update accepted: %v", err)
 		}
 		if g, _ := s.GetApp(ctx, "1001"); !g.Disabled || g.Generation != 2 {
 			t.Fatalf("update lost: %+v", g)

@@ -10,7 +10,7 @@ import (
 const schema = `
 CREATE TABLE IF NOT EXISTS apps (
 	id TEXT PRIMARY KEY, name TEXT NOT NULL, api_key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL,
-	generation INTEGER NOT NULL, disabled INTEGER NOT NULL, qps INTEGER NOT NULL,
+	generation INTEGER NOT NULL, disabled INTEGER NOT NULL, qps INTEGER NOT NULL, rev INTEGER NOT NULL,
 	created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS access_tokens (
 	hash TEXT PRIMARY KEY, app_id TEXT NOT NULL, generation INTEGER NOT NULL,

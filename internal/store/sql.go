@@ -180,13 +180,13 @@ func notFound(err error) error {
 
 // --- apps and tokens ---
 
-const appCols = "id, name, api_key, secret_hash, generation, disabled, qps, created_at, updated_at"
+const appCols = "id, name, api_key, secret_hash, generation, disabled, qps, rev, created_at, updated_at"
 
 func scanApp(sc interface{ Scan(...any) error }) (*App, error) {
 	var a App
 	var dis int
 	var c, u int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.APIKey, &a.SecretHash, &a.Generation, &dis, &a.QPS, &c, &u); err != nil {
+	if err := sc.Scan(&a.ID, &a.Name, &a.APIKey, &a.SecretHash, &a.Generation, &dis, &a.QPS, &a.Rev, &c, &u); err != nil {
 		return nil, notFound(err)
 	}
 	a.Disabled, a.CreatedAt, a.UpdatedAt = dis != 0, fromMS(c), fromMS(u)
@@ -194,8 +194,8 @@ func scanApp(sc interface{ Scan(...any) error }) (*App, error) {
 }
 
 func (s *SQL) CreateApp(ctx context.Context, a *App) error {
-	_, err := s.exec(ctx, "INSERT INTO apps ("+appCols+") VALUES (?,?,?,?,?,?,?,?,?)",
-		a.ID, a.Name, a.APIKey, a.SecretHash, a.Generation, b2i(a.Disabled), a.QPS, ms(a.CreatedAt), ms(a.UpdatedAt))
+	_, err := s.exec(ctx, "INSERT INTO apps ("+appCols+") VALUES (?,?,?,?,?,?,?,?,?,?)",
+		a.ID, a.Name, a.APIKey, a.SecretHash, a.Generation, b2i(a.Disabled), a.QPS, a.Rev, ms(a.CreatedAt), ms(a.UpdatedAt))
 	if isUnique(err) {
 		return ErrConflict
 	}
@@ -230,9 +230,19 @@ func (s *SQL) ListApps(ctx context.Context) ([]App, error) {
 }
 
 func (s *SQL) UpdateApp(ctx context.Context, a *App) error {
-	res, err := s.exec(ctx, "UPDATE apps SET name=?, secret_hash=?, generation=?, disabled=?, qps=?, updated_at=? WHERE id=?",
-		a.Name, a.SecretHash, a.Generation, b2i(a.Disabled), a.QPS, ms(a.UpdatedAt), a.ID)
-	return affected("update app", res, err)
+	res, err := s.exec(ctx, "UPDATE apps SET name=?, secret_hash=?, generation=?, disabled=?, qps=?, rev=?, updated_at=? WHERE id=? AND rev=?",
+		a.Name, a.SecretHash, a.Generation, b2i(a.Disabled), a.QPS, a.Rev+1, ms(a.UpdatedAt), a.ID, a.Rev)
+	if err != nil {
+		return wrap("update app", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, gerr := s.GetApp(ctx, a.ID); gerr != nil {
+			return fmt.Errorf("update app: %w", ErrNotFound)
+		}
+		return fmt.Errorf("update app: %w", ErrConflict)
+	}
+	a.Rev++
+	return nil
 }
 
 func affected(op string, res sql.Result, err error) error {

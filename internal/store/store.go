@@ -26,6 +26,7 @@ type App struct {
 	Generation int       `json:"generation"` // bumped on rotate-secret/disable: older access tokens stop working
 	Disabled   bool      `json:"disabled"`
 	QPS        int       `json:"qps"` // per-app request limit per second (0 = server default)
+	Rev        int       `json:"-"`   // optimistic concurrency: UpdateApp succeeds only on the stored Rev
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
@@ -99,6 +100,7 @@ type Store interface {
 	GetApp(ctx context.Context, id string) (*App, error)
 	GetAppByAPIKey(ctx context.Context, apiKey string) (*App, error)
 	ListApps(ctx context.Context) ([]App, error)
+	// UpdateApp writes a if the stored Rev equals a.Rev (else ErrConflict), then increments a.Rev.
 	UpdateApp(ctx context.Context, a *App) error
 
 	PutAccessToken(ctx context.Context, t AccessToken) error

@@ -47,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	clk := &clock{t: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
 	a := &auth.Service{Store: st, Clock: clk.Now}
-	n, err := a.CreateApp(context.Background(), "t")
+	n, err := a.CreateApp(context.Background(), "t", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
