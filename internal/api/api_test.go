@@ -735,3 +735,26 @@ func TestUnknownAPIsAnswerInJSON(t *testing.T) {
 		t.Errorf("empty failed_url: %v", m)
 	}
 }
+
+func TestForgedAccessTokens(t *testing.T) {
+	e := start(t, false, nil, nil)
+	tok := e.AccessToken()
+	parts := strings.Split(tok, ".")
+	forge := func(f func([]string)) string {
+		p := append([]string{}, parts...)
+		f(p)
+		return strings.Join(p, ".")
+	}
+	other := start(t, false, nil, nil)
+	for name, bad := range map[string]string{
+		"flipped mac":     forge(func(p []string) { p[1] = p[1][:47] + map[bool]string{true: "0", false: "1"}[p[1][47] != '0'] }),
+		"later issue":     forge(func(p []string) { p[3] = fmt.Sprint(time.Now().Unix() + 100) }),
+		"other app":       forge(func(p []string) { p[4] = "282335-" + other.AppID }),
+		"longer lifetime": forge(func(p []string) { p[2] = "315360000" }),
+	} {
+		m := e.Call(rpc+"result/stat?access_token="+url.QueryEscape(bad), map[string]string{"verify_token": "x"})
+		if m["error_code"] != 110.0 {
+			t.Errorf("%s accepted: %v", name, m)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -109,7 +111,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.engines = OpenEngines(EngineConfig{ModelsDir: cfg.ModelsDir, Log: o.Log, Workers: cfg.InferWorkers, QueueWait: cfg.InferQueueWait})
 		a.ownEngines = true
 	}
-	a.Auth = &auth.Service{Store: st, Clock: o.Clock}
+	a.Auth = &auth.Service{Store: st, Clock: o.Clock, TokenKey: derive(signKey, "access-token")}
 	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer}
 	a.engines.attach(a.Verify)
 	refs, registry := newReferences(cfg, st, sealer, o.Clock)
@@ -117,7 +119,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
 	a.Admin.Registry = registry
 	a.API = &api.Server{
-		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: []byte(signKey)},
+		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: derive(signKey, "media")},
 		Engines: apiEngines(a.engines.API, refs), Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
@@ -196,7 +198,6 @@ func (a *App) purgeLoop(ctx context.Context) {
 		}
 		now := a.clock()
 		_, _ = a.Store.DeleteExpiredKV(ctx, now)
-		_, _ = a.Store.DeleteExpiredAccessTokens(ctx, now)
 		select {
 		case <-ctx.Done():
 			return
@@ -253,4 +254,11 @@ func securityHeaders(next http.Handler) http.Handler {
 func apiEngines(e api.Engines, refs verify.References) api.Engines {
 	e.References = refs
 	return e
+}
+
+// derive gives each use of the signing key its own key.
+func derive(key, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,21 +35,32 @@ var (
 )
 
 // Service manages apps and access tokens.
+//
+// Access tokens are stateless: Baidu's shape with a random nonce and an HMAC
+// over app, generation, issue time and nonce in place of its 32 hex digits.
+// Nothing is written per OAuth call (Baidu's docs tell clients to fetch a
+// token per request), every replica with the same TokenKey verifies them, and
+// bumping the app's generation (rotate-secret, disable) revokes them all.
 type Service struct {
 	Store store.Store
 	Clock func() time.Time
+	// TokenKey signs access tokens; replicas must share it (derived from the
+	// signing key). Empty: a random per-process key (one instance only).
+	TokenKey []byte
 
-	// Verified tokens are cached briefly so hot API paths skip the database.
-	// Revocation through this process clears the cache at once; other replicas
-	// notice within cacheTTL.
+	keyOnce sync.Once
+	key     []byte
+
+	// Apps are cached briefly so hot API paths skip the database. Changes made
+	// through this process clear the cache at once; other replicas notice
+	// within cacheTTL.
 	mu    sync.Mutex
-	cache map[string]cachedToken
+	cache map[string]cachedApp
 }
 
-type cachedToken struct {
-	app     App
-	expires time.Time
-	until   time.Time
+type cachedApp struct {
+	app   App
+	until time.Time
 }
 
 const cacheTTL = 5 * time.Second
@@ -181,21 +194,28 @@ func (s *Service) IssueToken(ctx context.Context, apiKey, secretKey string) (Iss
 	}
 	now := s.now()
 	ttl := int64(TokenTTL / time.Second)
-	// Baidu's shape: 24.<32 hex>.<expires_in>.<issued unix>.282335-<AppID>.
-	tok := fmt.Sprintf("24.%s.%d.%d.282335-%s", randomHex(16), ttl, now.Unix(), a.ID)
+	nonce := randomHex(8)
+	// Baidu's shape: 24.<hex>.<expires_in>.<issued unix>.282335-<AppID>.
+	tok := fmt.Sprintf("24.%s%s.%d.%d.282335-%s", nonce, s.tokenMAC(a.ID, a.Generation, now.Unix(), nonce), ttl, now.Unix(), a.ID)
 	refresh := fmt.Sprintf("25.%s.315360000.%d.282335-%s", randomHex(16), now.Unix(), a.ID)
-	if err := s.Store.PutAccessToken(ctx, store.AccessToken{Hash: Hash(tok), AppID: a.ID, Generation: a.Generation, ExpiresAt: now.Add(TokenTTL), CreatedAt: now}); err != nil {
-		return Issued{}, err
-	}
 	return Issued{AccessToken: tok, RefreshToken: refresh, ExpiresIn: ttl, Scope: Scope, SessionKey: randomHex(32), SessionSecret: randomHex(16)}, nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return hex.EncodeToString(b)
+func (s *Service) tokenKey() []byte {
+	s.keyOnce.Do(func() {
+		s.key = s.TokenKey
+		if len(s.key) == 0 {
+			s.key = []byte(randomHex(32))
+		}
+	})
+	return s.key
+}
+
+// tokenMAC is 32 hex digits of HMAC-SHA256 over the token's claims.
+func (s *Service) tokenMAC(appID string, generation int, issued int64, nonce string) string {
+	m := hmac.New(sha256.New, s.tokenKey())
+	fmt.Fprintf(m, "%s|%d|%d|%s", appID, generation, issued, nonce)
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // CleanToken strips what the node SDK appends after a second '?' (wire-reference §5.1).
@@ -212,43 +232,53 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*App, error) 
 	if token == "" || len(token) > 256 {
 		return nil, ErrTokenMissing
 	}
-	h := Hash(token)
+	// 24.<16 hex nonce><32 hex mac>.<ttl>.<issued>.282335-<appid>
+	parts := strings.Split(token, ".")
+	if len(parts) != 5 || parts[0] != "24" || len(parts[1]) != 48 || !strings.HasPrefix(parts[4], "282335-") {
+		return nil, ErrTokenInvalid
+	}
+	ttl, err1 := strconv.ParseInt(parts[2], 10, 64)
+	issued, err2 := strconv.ParseInt(parts[3], 10, 64)
+	appID := strings.TrimPrefix(parts[4], "282335-")
+	if err1 != nil || err2 != nil || ttl != int64(TokenTTL/time.Second) || appID == "" || len(appID) > 32 {
+		return nil, ErrTokenInvalid
+	}
+	a, err := s.app(ctx, appID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrTokenInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	nonce, mac := parts[1][:16], parts[1][16:]
+	if a.Disabled || !hmac.Equal([]byte(mac), []byte(s.tokenMAC(a.ID, a.Generation, issued, nonce))) {
+		return nil, ErrTokenInvalid
+	}
+	if now := s.now().Unix(); now > issued+ttl {
+		return nil, ErrTokenExpired
+	}
+	return a, nil
+}
+
+// app returns an app, cached for cacheTTL.
+func (s *Service) app(ctx context.Context, id string) (*App, error) {
 	now := s.now()
 	s.mu.Lock()
-	if c, ok := s.cache[h]; ok && now.Before(c.until) {
+	if c, ok := s.cache[id]; ok && now.Before(c.until) {
 		s.mu.Unlock()
-		if now.After(c.expires) {
-			return nil, ErrTokenExpired
-		}
 		a := c.app
 		return &a, nil
 	}
 	s.mu.Unlock()
-	t, err := s.Store.GetAccessToken(ctx, h)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrTokenInvalid
-	}
+	a, err := s.Store.GetApp(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	if now.After(t.ExpiresAt) {
-		return nil, ErrTokenExpired
-	}
-	a, err := s.Store.GetApp(ctx, t.AppID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrTokenInvalid
-	}
-	if err != nil {
-		return nil, err
-	}
-	if a.Disabled || a.Generation != t.Generation {
-		return nil, ErrTokenInvalid
 	}
 	s.mu.Lock()
 	if s.cache == nil || len(s.cache) > 100000 {
-		s.cache = map[string]cachedToken{}
+		s.cache = map[string]cachedApp{}
 	}
-	s.cache[h] = cachedToken{app: *a, expires: t.ExpiresAt, until: now.Add(cacheTTL)}
+	s.cache[id] = cachedApp{app: *a, until: now.Add(cacheTTL)}
 	s.mu.Unlock()
 	return a, nil
 }
@@ -256,9 +286,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*App, error) 
 func (s *Service) forgetApp(appID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, c := range s.cache {
-		if c.app.ID == appID {
-			delete(s.cache, k)
-		}
+	delete(s.cache, appID)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
 	}
+	return hex.EncodeToString(b)
 }

@@ -36,7 +36,7 @@ func backends(t *testing.T, fn func(t *testing.T, s store.Store)) {
 
 var t0 = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
 
-func TestAppsAndTokens(t *testing.T) {
+func TestApps(t *testing.T) {
 	backends(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		a := &store.App{ID: "1001", Name: "a", APIKey: "key1", SecretHash: "h", Generation: 1, CreatedAt: t0, UpdatedAt: t0}
@@ -67,16 +67,6 @@ func TestAppsAndTokens(t *testing.T) {
 		}
 		if err := s.UpdateApp(ctx, &store.App{ID: "nope"}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("update missing: %v", err)
-		}
-		tok := store.AccessToken{Hash: "th", AppID: "1001", Generation: 2, ExpiresAt: t0.Add(time.Hour), CreatedAt: t0}
-		if err := s.PutAccessToken(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.GetAccessToken(ctx, "th"); err != nil || got != tok {
-			t.Fatalf("%+v %v", got, err)
-		}
-		if n, _ := s.DeleteExpiredAccessTokens(ctx, t0.Add(2*time.Hour)); n != 1 {
-			t.Fatalf("expired tokens deleted: %d", n)
 		}
 		if apps, _ := s.ListApps(ctx); len(apps) != 1 {
 			t.Fatalf("list: %d", len(apps))

@@ -12,10 +12,6 @@ CREATE TABLE IF NOT EXISTS apps (
 	id TEXT PRIMARY KEY, name TEXT NOT NULL, api_key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL,
 	generation INTEGER NOT NULL, disabled INTEGER NOT NULL, qps INTEGER NOT NULL, rev INTEGER NOT NULL,
 	created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS access_tokens (
-	hash TEXT PRIMARY KEY, app_id TEXT NOT NULL, generation INTEGER NOT NULL,
-	expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS access_tokens_expiry ON access_tokens (expires_at);
 CREATE TABLE IF NOT EXISTS plans (
 	id TEXT NOT NULL, version INTEGER NOT NULL, app_id TEXT NOT NULL, name TEXT NOT NULL,
 	disabled INTEGER NOT NULL, options TEXT NOT NULL, created_at BIGINT NOT NULL,

@@ -262,33 +262,6 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-func (s *SQL) PutAccessToken(ctx context.Context, t AccessToken) error {
-	_, err := s.exec(ctx, "INSERT INTO access_tokens (hash, app_id, generation, expires_at, created_at) VALUES (?,?,?,?,?)",
-		t.Hash, t.AppID, t.Generation, ms(t.ExpiresAt), ms(t.CreatedAt))
-	if isUnique(err) {
-		return ErrConflict
-	}
-	return wrap("put access token", err)
-}
-
-func (s *SQL) GetAccessToken(ctx context.Context, hash string) (AccessToken, error) {
-	var t AccessToken
-	var e, c int64
-	err := s.queryRow(ctx, "SELECT hash, app_id, generation, expires_at, created_at FROM access_tokens WHERE hash = ?", hash).
-		Scan(&t.Hash, &t.AppID, &t.Generation, &e, &c)
-	t.ExpiresAt, t.CreatedAt = fromMS(e), fromMS(c)
-	return t, wrap("get access token", notFound(err))
-}
-
-func (s *SQL) DeleteExpiredAccessTokens(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.exec(ctx, "DELETE FROM access_tokens WHERE expires_at < ?", ms(now))
-	if err != nil {
-		return 0, wrap("delete expired tokens", err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
-}
-
 // --- plans ---
 
 func (s *SQL) CreatePlan(ctx context.Context, p *plan.Plan) error {

@@ -31,15 +31,6 @@ type App struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// AccessToken is an issued OAuth access token; only its hash is stored.
-type AccessToken struct {
-	Hash       string
-	AppID      string
-	Generation int // the app's generation when issued: rotate/disable bumps it and revokes the token
-	ExpiresAt  time.Time
-	CreatedAt  time.Time
-}
-
 // SessionRecord is a verify session as stored. Data is the verify package's
 // JSON; the columns beside it are what queries and the purge job need.
 type SessionRecord struct {
@@ -102,10 +93,6 @@ type Store interface {
 	ListApps(ctx context.Context) ([]App, error)
 	// UpdateApp writes a if the stored Rev equals a.Rev (else ErrConflict), then increments a.Rev.
 	UpdateApp(ctx context.Context, a *App) error
-
-	PutAccessToken(ctx context.Context, t AccessToken) error
-	GetAccessToken(ctx context.Context, hash string) (AccessToken, error)
-	DeleteExpiredAccessTokens(ctx context.Context, now time.Time) (int64, error)
 
 	// CreatePlan stores a plan version (p.Version must be the next one; ErrConflict otherwise).
 	CreatePlan(ctx context.Context, p *plan.Plan) error
