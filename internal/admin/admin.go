@@ -32,6 +32,8 @@ type Service struct {
 	Clock func() time.Time
 	// Registry is the local reference-face registry (enrolment validates and normalises).
 	Registry *authority.Registry
+	// WebhookSecret returns an app's callback signing key.
+	WebhookSecret func(appID string) string
 	// OnPlanChange is told about every plan update (the verify service drops its cache).
 	OnPlanChange func(planID string)
 }
@@ -107,6 +109,17 @@ func (s *Service) SetDisabled(ctx context.Context, actor, id string, disabled bo
 	}
 	s.audit(ctx, actor, map[bool]string{true: "app.disable", false: "app.enable"}[disabled], id, "")
 	return viewApp(a), nil
+}
+
+// AppWebhookSecret shows the key an app's callbacks are signed with.
+func (s *Service) AppWebhookSecret(ctx context.Context, id string) (map[string]string, error) {
+	if _, err := s.Store.GetApp(ctx, id); err != nil {
+		return nil, err
+	}
+	if s.WebhookSecret == nil {
+		return nil, errors.New("webhook secret unavailable: no signing key")
+	}
+	return map[string]string{"app_id": id, "webhook_secret": s.WebhookSecret(id)}, nil
 }
 
 // ParseOptions reads plan options from YAML or JSON (JSON is YAML), strict about unknown keys.

@@ -63,6 +63,9 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 	h("POST /admin/api/apps/{id}/rotate-secret", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Admin.RotateSecret(r.Context(), actor, r.PathValue("id"))
 	})
+	h("GET /admin/api/apps/{id}/webhook-secret", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return s.Admin.AppWebhookSecret(r.Context(), r.PathValue("id"))
+	})
 	h("POST /admin/api/apps/{id}/disable", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Admin.SetDisabled(r.Context(), actor, r.PathValue("id"), true)
 	})

@@ -614,7 +614,7 @@ func TestCallbackWebhookSignedAndRetried(t *testing.T) {
 	sig := got[1].Header.Get(webhook.Header)
 	ts := strings.TrimPrefix(strings.Split(sig, ",")[0], "t=")
 	sec, _ := strconv.ParseInt(ts, 10, 64)
-	if want := webhook.Sign(sha256hex(e.SecretKey), time.Unix(sec, 0), bodies[1]); sig != want {
+	if want := webhook.Sign(e.App.WebhookSecret(e.AppID), time.Unix(sec, 0), bodies[1]); sig != want || !strings.HasPrefix(e.App.WebhookSecret(e.AppID), "whsec_") {
 		t.Errorf("signature %q, want %q", sig, want)
 	}
 	if n, _ := e.App.Webhooks.RunOnce(ctx); n != 0 {

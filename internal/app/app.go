@@ -44,6 +44,8 @@ type App struct {
 	Registry *authority.Registry
 	// Webhooks delivers plan callbacks from the outbox (Run starts its loop).
 	Webhooks *webhook.Deliverer
+	// WebhookSecret is the key callbacks of an app are signed with.
+	WebhookSecret func(appID string) string
 
 	engines    *Engines
 	ownEngines bool // opened by New (closed by Close), not shared through Options.Engines
@@ -118,13 +120,16 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Verify.References, a.Registry = refs, registry
 	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
 	a.Admin.Registry = registry
+	a.Admin.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.API = &api.Server{
 		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: derive(signKey, "media")},
 		Engines: apiEngines(a.engines.API, refs), Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
 	}
-	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Client: &http.Client{Timeout: 15 * time.Second}}
+	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
+	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
+		Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	mux := http.NewServeMux()
 	a.API.Register(mux)
 	if err := mountH5(mux, a, []byte(signKey)); err != nil {
@@ -261,4 +266,15 @@ func derive(key, purpose string) []byte {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
+}
+
+// WebhookSecret is an app's callback signing key, derived from the signing key
+// (so every replica agrees and nothing more is stored).
+func WebhookSecret(signKey, appID string) string {
+	return "whsec_" + hex.EncodeToString(derive(signKey, "webhook\x00"+appID)[:24])
+}
+
+// ReadSigningKey returns the signing key a server on this config uses.
+func ReadSigningKey(cfg config.Config) (string, error) {
+	return secretFromConfigOrFile(cfg.SigningKey, filepath.Join(cfg.DataDir, "signing.key"))
 }

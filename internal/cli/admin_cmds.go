@@ -107,7 +107,17 @@ func newAppCmd(env *Env) *cobra.Command {
 			})
 		}}
 	disable.Flags().BoolVar(&enable, "enable", false, "re-enable instead")
-	cmd.AddCommand(create, list, show, rotate, disable)
+	whsec := &cobra.Command{Use: "webhook-secret APP_ID", Short: "Show the key the app's plan callbacks are signed with", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAdmin(env, &f, cmd, func(ops adminOps) error {
+				v, err := ops.WebhookSecret(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return env.PrintJSON(v)
+			})
+		}}
+	cmd.AddCommand(create, list, show, rotate, disable, whsec)
 	return cmd
 }
 

@@ -29,6 +29,7 @@ type adminOps interface {
 	ShowApp(ctx context.Context, id string) (admin.AppView, error)
 	RotateSecret(ctx context.Context, id string) (auth.NewApp, error)
 	SetDisabled(ctx context.Context, id string, disabled bool) (admin.AppView, error)
+	WebhookSecret(ctx context.Context, id string) (map[string]string, error)
 	CreatePlan(ctx context.Context, appID, name string, o plan.Options) (*plan.Plan, error)
 	UpdatePlan(ctx context.Context, id, name string, disabled *bool, options []byte) (*plan.Plan, error)
 	ListPlans(ctx context.Context, appID string) ([]plan.Plan, error)
@@ -88,6 +89,9 @@ func (f *adminFlags) open(ctx context.Context, env *Env) (adminOps, error) {
 	}
 	a := &auth.Service{Store: st, Clock: time.Now}
 	svc := &admin.Service{Store: st, Auth: a, Clock: time.Now, Registry: app.NewRegistry(st, sealer, time.Now)}
+	if key, err := app.ReadSigningKey(cfg); err == nil {
+		svc.WebhookSecret = func(id string) string { return app.WebhookSecret(key, id) }
+	}
 	return &localAdmin{svc: svc, st: st}, nil
 }
 
@@ -113,6 +117,9 @@ func (l *localAdmin) RotateSecret(ctx context.Context, id string) (auth.NewApp, 
 }
 func (l *localAdmin) SetDisabled(ctx context.Context, id string, d bool) (admin.AppView, error) {
 	return l.svc.SetDisabled(ctx, cliActor, id, d)
+}
+func (l *localAdmin) WebhookSecret(ctx context.Context, id string) (map[string]string, error) {
+	return l.svc.AppWebhookSecret(ctx, id)
 }
 func (l *localAdmin) CreatePlan(ctx context.Context, appID, name string, o plan.Options) (*plan.Plan, error) {
 	return l.svc.CreatePlan(ctx, cliActor, appID, name, o)
@@ -215,6 +222,10 @@ func (r *remoteAdmin) SetDisabled(ctx context.Context, id string, d bool) (v adm
 		action = "disable"
 	}
 	err = r.do(ctx, "POST", "/admin/api/apps/"+id+"/"+action, nil, &v)
+	return v, err
+}
+func (r *remoteAdmin) WebhookSecret(ctx context.Context, id string) (v map[string]string, err error) {
+	err = r.do(ctx, "GET", "/admin/api/apps/"+id+"/webhook-secret", nil, &v)
 	return v, err
 }
 func (r *remoteAdmin) CreatePlan(ctx context.Context, appID, name string, o plan.Options) (p *plan.Plan, err error) {

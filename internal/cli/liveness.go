@@ -213,13 +213,18 @@ Targets: APCER 0 per attack type, BPCER ≤ 5 %.`,
 				kinds = append(slices.Clone(fixtures.AttackKinds), fixtures.GenuineKinds...)
 			}
 			start := time.Now()
-			rows, err := eng.Evaluate(cmd.Context(), m, kinds, n, level, seed, func(s fixtures.Sample, out verify.LivenessOutcome) {
-				if verbose {
-					fmt.Fprintf(env.Stderr, "%-44s passed=%-5v %s\n", s.Name, out.Passed, out.Reason)
+			var rows []liveness.EvalRow
+			for _, kind := range kinds { // one type at a time, so a long run reports as it goes
+				r, err := eng.Evaluate(cmd.Context(), m, []string{kind}, n, level, seed, func(s fixtures.Sample, out verify.LivenessOutcome) {
+					if verbose {
+						fmt.Fprintf(env.Stderr, "%-44s passed=%-5v %s\n", s.Name, out.Passed, out.Reason)
+					}
+				})
+				if err != nil {
+					return err
 				}
-			})
-			if err != nil {
-				return err
+				rows = append(rows, r...)
+				fmt.Fprintf(env.Stderr, "== %s: %d/%d accepted, rate %.3f, %v\n", kind, r[0].Accepted, r[0].Total, r[0].Rate, time.Since(start).Round(time.Second))
 			}
 			if env.Output == "json" {
 				return env.PrintJSON(rows)

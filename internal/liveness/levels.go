@@ -39,7 +39,7 @@ func LevelThresholds(level string) Thresholds {
 	t := Thresholds{
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
-		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.2, MinAppearanceNearFar: 0.13, MinParallax: 0.03,
+		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.2, MinAppearanceNearFar: 0.09, MinParallax: 0.03,
 		MaxDupShare: 0.25, SpliceJump: 0.9, LoopRatio: 0.5,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,

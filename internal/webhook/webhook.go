@@ -19,7 +19,7 @@ import (
 )
 
 // Header carries the signature: "t=<unix>,v1=<hex HMAC-SHA256(key, t + "." + body)>",
-// where key is the lowercase hex SHA-256 of the app's Secret Key.
+// where key is the app's webhook secret (`faceprint app webhook-secret APP_ID`).
 const Header = "X-Faceprint-Signature"
 
 // MaxAttempts bounds retries (backoff 20 s, 40 s … capped at 1 h: about 4.4 hours in all).
@@ -44,6 +44,7 @@ func Sign(key string, t time.Time, body []byte) string {
 // Deliverer sends due outbox rows.
 type Deliverer struct {
 	Store  store.Store
+	Secret func(appID string) string // the app's webhook secret
 	Client *http.Client
 	Clock  func() time.Time
 	Log    *slog.Logger
@@ -83,10 +84,6 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (d *Deliverer) send(ctx context.Context, w store.Webhook) error {
-	app, err := d.Store.GetApp(ctx, w.AppID)
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(w.Body))
@@ -95,7 +92,7 @@ func (d *Deliverer) send(ctx context.Context, w store.Webhook) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "faceprint-webhook/1")
-	req.Header.Set(Header, Sign(app.SecretHash, d.Clock(), w.Body))
+	req.Header.Set(Header, Sign(d.Secret(w.AppID), d.Clock(), w.Body))
 	resp, err := d.Client.Do(req)
 	if err != nil {
 		return err
