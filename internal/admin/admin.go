@@ -193,6 +193,27 @@ func (s *Service) UpdatePlan(ctx context.Context, actor, id string, change func(
 	return nil, store.ErrConflict
 }
 
+// UpdatePlanFields stores a new version with a new name, disabled flag
+// and/or options document (YAML or JSON applied over the current options).
+func (s *Service) UpdatePlanFields(ctx context.Context, actor, id, name string, disabled *bool, options []byte) (*plan.Plan, error) {
+	return s.UpdatePlan(ctx, actor, id, func(p *plan.Plan) error {
+		if name != "" {
+			p.Name = name
+		}
+		if disabled != nil {
+			p.Disabled = *disabled
+		}
+		if len(options) > 0 {
+			o, err := ParseOptions(options, p.Options)
+			if err != nil {
+				return err
+			}
+			p.Options = o
+		}
+		return nil
+	})
+}
+
 // ListPlans lists the latest version of each plan (of one app when appID is set).
 func (s *Service) ListPlans(ctx context.Context, appID string) ([]plan.Plan, error) {
 	return s.Store.ListPlans(ctx, appID)

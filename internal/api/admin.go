@@ -105,22 +105,7 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 		if err := decodeJSON(r.Body, &in); err != nil {
 			return nil, err
 		}
-		return s.Admin.UpdatePlan(r.Context(), actor, r.PathValue("id"), func(p *plan.Plan) error {
-			if in.Name != "" {
-				p.Name = in.Name
-			}
-			if in.Disabled != nil {
-				p.Disabled = *in.Disabled
-			}
-			if len(in.Options) > 0 {
-				o, err := admin.ParseOptions(in.Options, p.Options)
-				if err != nil {
-					return err
-				}
-				p.Options = o
-			}
-			return nil
-		})
+		return s.Admin.UpdatePlanFields(r.Context(), actor, r.PathValue("id"), in.Name, in.Disabled, in.Options)
 	})
 	h("GET /admin/api/registry", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Admin.ListRegistry(r.Context(), r.URL.Query().Get("app"))

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/faceprint/faceprint/internal/admin"
@@ -166,8 +167,14 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	go a.purgeLoop(ctx)
-	go a.Webhooks.Run(ctx, 2*time.Second)
+	// The background loops stop with ctx; Run waits for them so Close never
+	// pulls the store from under them.
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.purgeLoop(bg) }()
+	go func() { defer wg.Done(); a.Webhooks.Run(bg, 2*time.Second) }()
+	defer func() { stopBG(); wg.Wait() }()
 	errc := make(chan error, 1)
 	go func() {
 		if a.Config.TLSCert != "" {
@@ -187,7 +194,11 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownGrace)
 	defer cancel()
 	a.Log.Info("shutting down", "grace", a.Config.ShutdownGrace.String())
-	return srv.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close() // the grace period ran out: cut the remaining connections
+		return err
+	}
+	return nil
 }
 
 // purgeLoop deletes personal data after retention and expired short-lived rows.
@@ -211,23 +222,43 @@ func (a *App) purgeLoop(ctx context.Context) {
 	}
 }
 
-// secretFromConfigOrFile uses the configured value, else reads or creates a random one in file.
+// secretFromConfigOrFile uses the configured value, else reads or creates a
+// random one in file (created exclusively, so two processes sharing the data
+// dir agree on it).
 func secretFromConfigOrFile(v, file string) (string, error) {
 	if v != "" {
+		if len(v) < 16 {
+			return "", fmt.Errorf("configured secrets must be at least 16 characters (%s)", filepath.Base(file))
+		}
 		return v, nil
 	}
-	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
-		return strings.TrimSpace(string(b)), nil
+	for range 2 {
+		if b, err := os.ReadFile(file); err == nil {
+			s := strings.TrimSpace(string(b))
+			if len(s) < 16 {
+				return "", fmt.Errorf("%s holds fewer than 16 characters: fix or remove it", file)
+			}
+			return s, nil
+		}
+		buf := make([]byte, 24)
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			continue // another process won the race: read its value
+		}
+		if err != nil {
+			return "", fmt.Errorf("create %s: %w", file, err)
+		}
+		s := hex.EncodeToString(buf)
+		_, werr := f.WriteString(s + "\n")
+		if err := errors.Join(werr, f.Close()); err != nil {
+			return "", fmt.Errorf("write %s: %w", file, err)
+		}
+		return s, nil
 	}
-	buf := make([]byte, 24)
-	if _, err := rand.Read(buf); err != nil {
-		return "", err
-	}
-	s := hex.EncodeToString(buf)
-	if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write %s: %w", file, err)
-	}
-	return s, nil
+	return "", fmt.Errorf("read %s: it appeared but cannot be read", file)
 }
 
 // ReadAdminToken returns the admin token of a data dir (for the CLI).

@@ -125,22 +125,7 @@ func (l *localAdmin) CreatePlan(ctx context.Context, appID, name string, o plan.
 	return l.svc.CreatePlan(ctx, cliActor, appID, name, o)
 }
 func (l *localAdmin) UpdatePlan(ctx context.Context, id, name string, disabled *bool, options []byte) (*plan.Plan, error) {
-	return l.svc.UpdatePlan(ctx, cliActor, id, func(p *plan.Plan) error {
-		if name != "" {
-			p.Name = name
-		}
-		if disabled != nil {
-			p.Disabled = *disabled
-		}
-		if len(options) > 0 {
-			o, err := admin.ParseOptions(options, p.Options)
-			if err != nil {
-				return err
-			}
-			p.Options = o
-		}
-		return nil
-	})
+	return l.svc.UpdatePlanFields(ctx, cliActor, id, name, disabled, options)
 }
 func (l *localAdmin) ListPlans(ctx context.Context, appID string) ([]plan.Plan, error) {
 	return l.svc.ListPlans(ctx, appID)

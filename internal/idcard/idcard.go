@@ -269,7 +269,7 @@ func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.R
 		}
 	}
 	a.extract(opt)
-	a.measure()
+	a.measure(opt.DetectRisk)
 	return a
 }
 

@@ -22,8 +22,9 @@ var (
 	ScreenUnknownFrom  = 700.0  // from here to ScreenPeakMin: cannot tell
 )
 
-// measure fills a.measures from the rectified card and the photo.
-func (a *analysis) measure() {
+// measure fills a.measures from the rectified card and the photo; the
+// screen spectrum only when risk is asked for (it is the costliest measure).
+func (a *analysis) measure(risk bool) {
 	m := &a.measures
 	m.Anchors = a.anchors
 	var confSum float64
@@ -58,7 +59,9 @@ func (a *analysis) measure() {
 	// heavy defocus remains.
 	half, hw, hh := halve(luma, CardW, CardH)
 	m.Sharpness = sharpness(half, hw, hh)
-	m.ScreenPeak = screenPeak(a.src, a.toImage)
+	if risk {
+		m.ScreenPeak = screenPeak(a.src, a.toImage)
+	}
 }
 
 // halve box-averages a plane to half size.

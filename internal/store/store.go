@@ -67,11 +67,11 @@ type RegistryEntry struct {
 
 // AuditEntry records an administrative action (never personal data).
 type AuditEntry struct {
-	At     time.Time
-	Actor  string
-	Action string
-	Target string
-	Detail string
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Detail string    `json:"detail"`
 }
 
 // Webhook is one pending callback delivery (a durable outbox row).

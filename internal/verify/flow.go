@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -423,6 +424,7 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 	}
 	att.Millis = s.now().Sub(t0).Milliseconds()
 	att.At = t0
+	att.sanitize()
 
 	var dec Decision
 	ss, err = s.mutate(ctx, "", token, func(ss *session) error {
@@ -629,4 +631,22 @@ func referenceMessage(code int) string {
 		return "权威数据源服务繁忙"
 	}
 	return "比对失败"
+}
+
+// sanitize replaces NaN and ±Inf (which JSON cannot hold) by 0, so a bad
+// engine score can never make the session unsavable.
+func (a *Attempt) sanitize() {
+	for _, p := range []*float64{&a.Score, &a.LivenessScore, &a.Spoofing, &a.Threshold} {
+		*p = finite(*p)
+	}
+	for i := range a.Checks {
+		a.Checks[i].Score, a.Checks[i].Threshold = finite(a.Checks[i].Score), finite(a.Checks[i].Threshold)
+	}
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
 }

@@ -28,8 +28,10 @@ func ValidateIdentity(name, idNumber string, certType int) error {
 		}
 	}
 	if certType != 0 {
-		if len(idNumber) < 5 || len(idNumber) > 32 {
-			return fmt.Errorf("%w: certificate number length", ErrInvalidIDNumber)
+		if len(idNumber) < 5 || len(idNumber) > 32 || strings.IndexFunc(idNumber, func(r rune) bool {
+			return !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '(' || r == ')' || r == '-')
+		}) >= 0 {
+			return fmt.Errorf("%w: certificate numbers are 5–32 letters, digits, ( ) or -", ErrInvalidIDNumber)
 		}
 		return nil
 	}
@@ -79,8 +81,9 @@ func MaskName(name string) string {
 
 // MaskIDNumber keeps the first 3 and last 4 characters: 370***********5826.
 func MaskIDNumber(s string) string {
-	if len(s) <= 7 {
+	r := []rune(s)
+	if len(r) <= 7 {
 		return s
 	}
-	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -55,7 +56,7 @@ func (s *Service) finished(ctx context.Context, appID, token string) (*session, 
 	switch st := ss.state(); {
 	case ss.rec.Purged || (st.Final() && s.now().After(ss.rec.ResultUntil)):
 		return nil, ErrResultExpired
-	case st == StateExpired:
+	case st == StateExpired && len(ss.data.Attempts) == 0:
 		return nil, ErrTokenInvalid
 	case !st.Final():
 		return nil, ErrNotFinished
@@ -333,7 +334,7 @@ func (s *Service) purge(ctx context.Context, id string) error {
 			a.FaceKey, a.VideoKey, a.FrameKeys = "", "", nil
 			kept.Attempts = append(kept.Attempts, a)
 		}
-		raw, _ := jsonMarshal(kept)
+		raw, _ := json.Marshal(kept)
 		rec.Data, rec.Purged = s.Seal.Seal(raw), true
 		if !State(rec.State).Final() {
 			rec.State = string(StateExpired)

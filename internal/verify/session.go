@@ -121,5 +121,3 @@ func decodeData(b []byte) (Data, error) {
 	err := json.Unmarshal(b, &d)
 	return d, err
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

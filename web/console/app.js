@@ -42,7 +42,7 @@ async function load() {
   for (const a of apps || []) row(at, [a.app_id, a.name, a.api_key, a.qps || 'default', a.disabled ? 'yes' : 'no', button('plans & sessions', () => showApp(a))]);
   const audit = await api('/admin/api/audit');
   const au = $('#audit tbody'); au.replaceChildren();
-  for (const e of audit || []) row(au, [when(e.At), e.Actor, e.Action, e.Target, e.Detail]);
+  for (const e of audit || []) row(au, [when(e.at), e.actor, e.action, e.target, e.detail]);
   $('#login').hidden = true; $('#main').hidden = false;
   if (apps && apps.length) await showApp(apps[0]);
 }

@@ -186,16 +186,61 @@ func Warp(src *image.RGBA, toSrc Homography, w, h int) *image.RGBA {
 	if sw == 0 || sh == 0 {
 		return dst
 	}
+	H := toSrc
 	for v := 0; v < h; v++ {
 		o := v * dst.Stride
+		fv := float64(v) + 0.5
+		// Numerators and denominator at u = ½, stepped per pixel.
+		nx := H[0]*0.5 + H[1]*fv + H[2]
+		ny := H[3]*0.5 + H[4]*fv + H[5]
+		nw := H[6]*0.5 + H[7]*fv + H[8]
 		for u := 0; u < w; u++ {
-			p := toSrc.Apply(Point{float64(u) + 0.5, float64(v) + 0.5})
-			r, g, b := bilinear(src, sw, sh, p.X-0.5, p.Y-0.5)
-			dst.Pix[o], dst.Pix[o+1], dst.Pix[o+2], dst.Pix[o+3] = r, g, b, 255
+			d := nw
+			if d == 0 {
+				d = 1e-12
+			}
+			sample(src, sw, sh, nx/d-0.5, ny/d-0.5, dst.Pix[o:o+4])
+			nx += H[0]
+			ny += H[3]
+			nw += H[6]
 			o += 4
 		}
 	}
 	return dst
+}
+
+// sample writes the bilinear sample of src at (x,y) into out (RGBA, opaque).
+func sample(src *image.RGBA, w, h int, x, y float64, out []uint8) {
+	if x < 0 {
+		x = 0
+	} else if x > float64(w-1) {
+		x = float64(w - 1)
+	}
+	if y < 0 {
+		y = 0
+	} else if y > float64(h-1) {
+		y = float64(h - 1)
+	}
+	x0, y0 := int(x), int(y)
+	x1, y1 := x0+1, y0+1
+	if x1 >= w {
+		x1 = w - 1
+	}
+	if y1 >= h {
+		y1 = h - 1
+	}
+	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
+	w00, w01 := (1-fx)*(1-fy), fx*(1-fy)
+	w10, w11 := (1-fx)*fy, fx*fy
+	p := src.Pix
+	i00 := y0*src.Stride + x0*4
+	i01 := y0*src.Stride + x1*4
+	i10 := y1*src.Stride + x0*4
+	i11 := y1*src.Stride + x1*4
+	for c := 0; c < 3; c++ {
+		out[c] = uint8(float32(p[i00+c])*w00 + float32(p[i01+c])*w01 + float32(p[i10+c])*w10 + float32(p[i11+c])*w11 + 0.5)
+	}
+	out[3] = 255
 }
 
 // WarpQuad crops the quad q of src into a w×h upright image.
@@ -205,26 +250,6 @@ func WarpQuad(src *image.RGBA, q Quad, w, h int) *image.RGBA {
 		return image.NewRGBA(image.Rect(0, 0, w, h))
 	}
 	return Warp(src, hm, w, h)
-}
-
-func bilinear(src *image.RGBA, w, h int, x, y float64) (uint8, uint8, uint8) {
-	x = math.Max(0, math.Min(x, float64(w-1)))
-	y = math.Max(0, math.Min(y, float64(h-1)))
-	x0, y0 := int(x), int(y)
-	x1, y1 := min(x0+1, w-1), min(y0+1, h-1)
-	fx, fy := x-float64(x0), y-float64(y0)
-	p := src.Pix
-	i00 := y0*src.Stride + x0*4
-	i01 := y0*src.Stride + x1*4
-	i10 := y1*src.Stride + x0*4
-	i11 := y1*src.Stride + x1*4
-	var out [3]uint8
-	for c := 0; c < 3; c++ {
-		top := float64(p[i00+c])*(1-fx) + float64(p[i01+c])*fx
-		bot := float64(p[i10+c])*(1-fx) + float64(p[i11+c])*fx
-		out[c] = uint8(top*(1-fy) + bot*fy + 0.5)
-	}
-	return out[0], out[1], out[2]
 }
 
 // Shrink reduces img by an integer factor with box averaging, which avoids
