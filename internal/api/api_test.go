@@ -758,3 +758,23 @@ func TestForgedAccessTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestH5LinkMayRepeatRedirectConfig(t *testing.T) {
+	e := start(t, false, nil, nil)
+	m := e.Call(rpc+"verifyToken/generate", map[string]any{"plan_id": e.PlanID, "redirect_config": map[string]string{"success_url": "https://shop.example/ok?order=1", "failed_url": "https://shop.example/fail"}})
+	tok := m["result"].(map[string]any)["verify_token"].(string)
+	open := func(success string) int {
+		resp, err := http.Get(e.H5URL(tok) + "&successUrl=" + url.QueryEscape(success))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := open("https://shop.example/ok?order=1"); st != 200 {
+		t.Errorf("the generate call's own success_url refused: %d", st)
+	}
+	if st := open("https://evil.example/"); st != 400 {
+		t.Errorf("foreign successUrl: %d", st)
+	}
+}

@@ -162,7 +162,6 @@ func peak(evs []event) float64 {
 func (a *analysis) checkActions() {
 	wins := a.sec.Windows()
 	after := int64(math.MinInt64)
-	firstSeen := map[string]int64{}
 	for k, st := range a.sec.Steps {
 		if st.Kind != KindAction {
 			continue
@@ -174,7 +173,6 @@ func (a *analysis) checkActions() {
 		if len(evs) == 0 {
 			c.Reason = ReasonActionMissing + st.Action
 		} else {
-			firstSeen[st.Action] = evs[0].Peak
 			var hit *event
 			for i := range evs {
 				e := evs[i]
@@ -203,7 +201,6 @@ func (a *analysis) checkActions() {
 		c.Millis = time.Since(t).Milliseconds()
 		a.checks = append(a.checks, c)
 	}
-	_ = firstSeen
 }
 
 // checkFlash: the face's chroma must follow the flashed colours. For each

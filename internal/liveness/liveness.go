@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -262,5 +261,3 @@ func dedupeFrames(frames []DecodedFrame) ([]DecodedFrame, int) {
 	}
 	return out, len(frames) - len(out)
 }
-
-var _ = fmt.Sprintf
