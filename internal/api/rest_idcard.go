@@ -92,7 +92,8 @@ func parseIDCardParams(body Body) (idcard.Options, string, int, string) {
 		if hasImage {
 			return opt, "", CodeEmptyImage, "empty image"
 		}
-		return opt, "", CodeMissingParam, "missing parameters: image"
+		// image and url are one-of: neither given is "not enough param".
+		return opt, "", CodeNotEnoughParam, "not enough param: image (base64) is required"
 	}
 	if len(image) > idcardImageMaxBase64 {
 		return opt, "", CodeImageSize, "image size error"

@@ -89,7 +89,7 @@ func TestIDCardRESTParamErrors(t *testing.T) {
 		form url.Values
 		code int
 	}{
-		{"no image", url.Values{"id_card_side": {"front"}}, CodeMissingParam},
+		{"no image", url.Values{"id_card_side": {"front"}}, CodeNotEnoughParam},
 		{"empty image", url.Values{"image": {""}, "id_card_side": {"front"}}, CodeEmptyImage},
 		{"url only", url.Values{"url": {"http://example.com/a.jpg"}, "id_card_side": {"front"}}, CodeURLFormat},
 		{"no side", url.Values{"image": {tiny}}, CodeMissingParam},

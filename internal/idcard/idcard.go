@@ -200,7 +200,12 @@ func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.R
 		// digit, and a checksum-valid one is evidence of a front side.
 		if len(l.Chars) == len(rs) && !seen["number-digits"] {
 			if loc := reNumber.FindStringIndex(l.Text); loc != nil {
-				i := len([]rune(l.Text[:loc[0]]))
+				run := strings.ToUpper(l.Text[loc[0]:loc[1]])
+				w := validWindow(run, opt.Now)
+				if len(w) != 18 {
+					w = run[:18]
+				}
+				i := len([]rune(l.Text[:loc[0]])) + strings.Index(run, w)
 				n := string(rs[i : i+18])
 				seen["number-digits"] = true
 				if _, err := ValidateNumber(strings.ToUpper(n), opt.Now); err == nil {
@@ -286,8 +291,26 @@ func looksLikeIDNumber(run string) bool {
 	return err == nil
 }
 
-// reNumber finds an 18-character citizen number inside a line.
-var reNumber = regexp.MustCompile(`[0-9]{17}[0-9Xx]`)
+// validWindow returns the only 18-character window of a longer digit run
+// that passes ValidateNumber, or the run unchanged when none or several do.
+func validWindow(run string, now time.Time) string {
+	found := ""
+	for i := 0; i+18 <= len(run); i++ {
+		if _, err := ValidateNumber(run[i:i+18], now); err == nil {
+			if found != "" {
+				return run
+			}
+			found = run[i : i+18]
+		}
+	}
+	if found == "" {
+		return run
+	}
+	return found
+}
+
+// reNumber finds a run of at least 18 number characters inside a line.
+var reNumber = regexp.MustCompile(`[0-9]{17,}[0-9Xx]`)
 
 // fitTransform maps image points to card points: a homography from 4 or
 // more anchors (8+ points) when it fits well, else affine, else a
@@ -542,6 +565,11 @@ func (a *analysis) extract(opt Options) {
 				if len(n) > len(bestN) || (len(n) == len(bestN) && p.seg.Key != "") {
 					best, bestN = p, n
 				}
+			}
+			if len(bestN) > 18 {
+				// A stray character from the label or the edge: keep the one
+				// 18-character window that is a valid number.
+				bestN = validWindow(bestN, opt.Now)
 			}
 			if len(bestN) == 18 {
 				fixed, corr, ok := CorrectAmong(bestN, numberCandidates(best.seg, 0.9), opt.Now)

@@ -18,8 +18,8 @@ var (
 	ExposureThreshold  = 0.45   // Saturated share above → over_exposure …
 	InkWashedOut       = 80.0   // … when even the ink (0.5th percentile) is this light
 	CopyChromaMax      = 4.0    // Chroma as % of MeanLuma below → greyscale copy
-	ScreenPeakMin      = 900.0  // ScreenPeak above → screen re-capture (clean captures ≤ ~550, screens ≥ ~1400)
-	ScreenUnknownFrom  = 700.0  // from here to ScreenPeakMin: cannot tell
+	ScreenPeakMin      = 1300.0 // ScreenPeak above → screen re-capture (seed-2 set: clean ≤ 952, screens ≥ 1371)
+	ScreenUnknownFrom  = 900.0  // from here to ScreenPeakMin: cannot tell
 )
 
 // measure fills a.measures from the rectified card and the photo; the
@@ -361,8 +361,8 @@ func riskType(a *analysis) string {
 		return RiskTemporary
 	case a.cardImg == nil:
 		return RiskUnknown
-	case m.ScreenPeak >= ScreenPeakMin:
-		return RiskScreen // a display's periodic pattern shows even on a dark or bright photo
+	case m.ScreenPeak >= ScreenPeakMin && (qualityStatus(m) == StatusNormal || m.ScreenPeak >= 2*ScreenPeakMin):
+		return RiskScreen // a strong display pattern shows even on a dark or bright photo
 	case qualityStatus(m) != StatusNormal:
 		return RiskUnknown // colour cannot be judged on a washed-out, dark or blurred card
 	case m.Chroma*100/math.Max(m.MeanLuma, 1) < CopyChromaMax:

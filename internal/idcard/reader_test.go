@@ -362,3 +362,46 @@ func TestDebugAlts(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent readings share the sessions; results must not depend on it
+// (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	r := openReader(t)
+	g := generator(t)
+	var samples []cardgen.Sample
+	for i := 0; i < 3; i++ {
+		s, err := g.Generate(55, i, testNow, cardgen.Mix{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, s)
+	}
+	type out struct {
+		i      int
+		fields map[string]string
+		err    error
+	}
+	ch := make(chan out, len(samples))
+	for i, s := range samples {
+		go func() {
+			rd, err := r.ReadBytes(context.Background(), s.JPEG, vision.Limits{}, idcard.Options{Side: s.Truth.Side, Now: testNow, DetectRisk: true})
+			if err != nil {
+				ch <- out{i: i, err: err}
+				return
+			}
+			ch <- out{i: i, fields: rd.Fields}
+		}()
+	}
+	for range samples {
+		o := <-ch
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		rd := read(t, r, samples[o.i].JPEG, samples[o.i].Truth.Side)
+		for k, v := range rd.Fields {
+			if o.fields[k] != v {
+				t.Errorf("sample %d %s: concurrent %q, sequential %q", o.i, k, o.fields[k], v)
+			}
+		}
+	}
+}

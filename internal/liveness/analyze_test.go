@@ -131,3 +131,33 @@ func TestAnalyzeBadCaptures(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeConcurrent: one engine serves several sessions at once (run
+// with -race); single use holds across goroutines.
+func TestAnalyzeConcurrent(t *testing.T) {
+	e := testEngine(t)
+	capture := timedCapture(t, "still-cap12", 0, 12)
+	opts := plan.LivenessOptions{Mode: plan.LivenessSilent, Level: plan.LevelLoose}
+	ch, _ := e.NewChallenge(opts, time.Now())
+	results := make(chan verify.LivenessOutcome, 4)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			out, err := e.Analyze(context.Background(), ch, opts, capture)
+			results <- out
+			errs <- err
+		}()
+	}
+	used := 0
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if out := <-results; out.Reason == ReasonChallengeUsed {
+			used++
+		}
+	}
+	if used != 3 {
+		t.Errorf("%d of 4 concurrent answers refused as used, want 3", used)
+	}
+}

@@ -219,8 +219,12 @@ func (a *analysis) checkSplice() {
 	a.check("no_splice", worst, 0, false, ReasonFramesSpliced, "", t)
 }
 
-// checkLoop finds a replayed loop: a run of frames that repeats an earlier
-// run far more exactly than successive frames resemble each other.
+// checkLoop finds a replayed loop: frames that repeat earlier frames at one
+// fixed lag far more exactly than successive frames resemble each other.
+// Two scores, each relative to the median successive-frame difference: the
+// best 6-frame run against its repeat (short loops), and the median over
+// the whole overlap at the best lag (a loop repeats everywhere, a repeated
+// gesture only locally).
 func (a *analysis) checkLoop() {
 	t := time.Now()
 	n := len(a.obs)
@@ -229,24 +233,30 @@ func (a *analysis) checkLoop() {
 		succ = append(succ, thumbDiff(a.obs[i].Thumb, a.obs[i-1].Thumb))
 	}
 	base := median(succ)
-	best := math.Inf(1)
+	bestRun, bestAll := math.Inf(1), math.Inf(1)
 	const run = 6
 	for lag := 5; lag+run <= n; lag++ {
-		for s := 0; s+lag+run <= n; s++ {
-			var d []float64
-			for i := s; i < s+run; i++ {
-				d = append(d, thumbDiff(a.obs[i].Thumb, a.obs[i+lag].Thumb))
-			}
-			best = min(best, median(d))
+		d := make([]float64, n-lag)
+		for i := range d {
+			d[i] = thumbDiff(a.obs[i].Thumb, a.obs[i+lag].Thumb)
+		}
+		if len(d) >= 8 {
+			bestAll = min(bestAll, median(d))
+		}
+		for s := 0; s+run <= len(d); s++ {
+			bestRun = min(bestRun, median(d[s:s+run]))
 		}
 	}
-	// A still scene has ratio ≈ 1 (both differences are sensor noise): a
+	// A still scene has ratios ≈ 1 (both differences are sensor noise): a
 	// loop shows only where the looped stretch moves.
-	ratio := 99.0
-	if !math.IsInf(best, 1) && base > 0 {
-		ratio = min(best/base, 99)
+	ratio := func(best float64) float64 {
+		if math.IsInf(best, 1) || base <= 0 {
+			return 99
+		}
+		return min(best/base, 99)
 	}
-	a.check("no_loop", ratio, a.th.LoopRatio, true, ReasonReplayLoop, "", t)
+	a.check("no_loop", ratio(bestRun), a.th.LoopRatio, true, ReasonReplayLoop, "", t)
+	a.check("no_loop_overlap", ratio(bestAll), a.th.LoopOverlapRatio, true, ReasonReplayLoop, "", t)
 }
 
 // embedded returns the indices of frames with an embedding.

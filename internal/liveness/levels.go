@@ -23,15 +23,17 @@ type Thresholds struct {
 	MaxDupShare          float64 // share of successive frame pairs allowed to be identical
 	SpliceJump           float64 // thumbnail change that, with a face jump, marks a cut
 	LoopRatio            float64 // repeated-run difference / successive difference below this is a loop
-	BlinkRatio           float64 // eye aspect ratio below baseline × this is a closed eye
-	MouthOpen            float64 // MouthOpen above this (and baseline + half of it) is an open mouth
-	TurnDeg              float64 // yaw change for left/right
-	PitchDeg             float64 // pitch change for up/down
-	FlashCos             float64 // mean cosine of reflected chroma with the flashed colours
-	FlashMinShift        float64 // smallest mean chroma shift (grey levels) that counts as a reflection
-	NearFarRatio         float64 // face width near / far
-	NearFarNonRigid      float64 // landmark residual far→near after an affine fit (perspective change)
-	TimingSlackMS        int64   // an action may land this long after its step ends
+	// LoopOverlapRatio: the same over the whole overlap at the best lag
+	LoopOverlapRatio float64
+	BlinkRatio       float64 // eye aspect ratio below baseline × this is a closed eye
+	MouthOpen        float64 // MouthOpen above this (and baseline + half of it) is an open mouth
+	TurnDeg          float64 // yaw change for left/right
+	PitchDeg         float64 // pitch change for up/down
+	FlashCos         float64 // mean cosine of reflected chroma with the flashed colours
+	FlashMinShift    float64 // smallest mean chroma shift (grey levels) that counts as a reflection
+	NearFarRatio     float64 // face width near / far
+	NearFarNonRigid  float64 // landmark residual far→near after an affine fit (perspective change)
+	TimingSlackMS    int64   // an action may land this long after its step ends
 }
 
 // LevelThresholds returns the thresholds for strict, normal (default) or loose.
@@ -40,7 +42,7 @@ func LevelThresholds(level string) Thresholds {
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
 		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.2, MinAppearanceNearFar: 0.09, MinParallax: 0.03,
-		MaxDupShare: 0.25, SpliceJump: 0.9, LoopRatio: 0.5,
+		MaxDupShare: 0.25, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 0,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,
 		NearFarRatio: 1.25, NearFarNonRigid: 0.02,
