@@ -66,7 +66,9 @@ func (s *Server) handleIDCard(w http.ResponseWriter, r *http.Request, _ *auth.Ap
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			WriteRestError(w, r, CodeInternal, "")
 		default:
-			s.Log.Error("idcard read", "log_id", LogID(r), "err", err)
+			if s.Log != nil {
+				s.Log.Error("idcard read", "log_id", LogID(r), "err", err)
+			}
 			WriteRestError(w, r, CodeRecognizeIDCard, "recognize idcard error")
 		}
 		return

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/faceprint/faceprint/internal/idnumber"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -143,18 +144,4 @@ func CheckIdentity(name, idNumber string) int {
 }
 
 // ValidIDNumber checks an 18-character resident ID number's form and check digit.
-func ValidIDNumber(s string) bool {
-	s = NormalizeIDNumber(s)
-	if len(s) != 18 {
-		return false
-	}
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := range 17 {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		sum += int(s[i]-'0') * weights[i]
-	}
-	return s[17] == "10X98765432"[sum%11]
-}
+func ValidIDNumber(s string) bool { return idnumber.Valid(NormalizeIDNumber(s)) }

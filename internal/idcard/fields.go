@@ -1,6 +1,7 @@
 package idcard
 
 import (
+	"github.com/faceprint/faceprint/internal/idnumber"
 	"math"
 	"regexp"
 	"strings"
@@ -211,13 +212,13 @@ func normBirth(s string) string {
 		if len(ds) != 8 {
 			return ""
 		}
-		if _, err := ParseDate(ds); err != nil {
+		if _, err := idnumber.ParseDate(ds); err != nil {
 			return ""
 		}
 		return ds
 	}
 	d := m[1] + pad2(m[2]) + pad2(m[3])
-	if _, err := ParseDate(d); err != nil {
+	if _, err := idnumber.ParseDate(d); err != nil {
 		return ""
 	}
 	return d
@@ -266,7 +267,7 @@ func parseValidity(s string) (issue, expire string) {
 	ds := reDigits.FindAllString(s, -1)
 	all := strings.Join(ds, "")
 	if len(all) >= 8 {
-		if _, err := ParseDate(all[:8]); err == nil {
+		if _, err := idnumber.ParseDate(all[:8]); err == nil {
 			issue = all[:8]
 		}
 	}
@@ -274,7 +275,7 @@ func parseValidity(s string) (issue, expire string) {
 	case long:
 		expire = "长期"
 	case len(all) >= 16:
-		if _, err := ParseDate(all[8:16]); err == nil {
+		if _, err := idnumber.ParseDate(all[8:16]); err == nil {
 			expire = all[8:16]
 		}
 	}

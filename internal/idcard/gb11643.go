@@ -1,101 +1,10 @@
 package idcard
 
 import (
-	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/faceprint/faceprint/internal/idnumber"
 )
-
-// GB 11643-1999 citizen identification numbers: 6-digit region, 8-digit
-// birth date, 3-digit sequence (odd = male), MOD 11-2 check character.
-
-var gbWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-const gbCheckChars = "10X98765432"
-
-// provinces are the valid first two digits (GB/T 2260 provincial codes plus
-// Hong Kong, Macao and Taiwan residence permits).
-var provinces = map[string]bool{
-	"11": true, "12": true, "13": true, "14": true, "15": true,
-	"21": true, "22": true, "23": true,
-	"31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true,
-	"41": true, "42": true, "43": true, "44": true, "45": true, "46": true,
-	"50": true, "51": true, "52": true, "53": true, "54": true,
-	"61": true, "62": true, "63": true, "64": true, "65": true,
-	"71": true, "81": true, "82": true, "83": true,
-}
-
-// CheckChar computes the MOD 11-2 check character of the first 17 digits.
-// ok is false when the body is not 17 ASCII digits.
-func CheckChar(body17 string) (byte, bool) {
-	if len(body17) != 17 {
-		return 0, false
-	}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		c := body17[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		sum += int(c-'0') * gbWeights[i]
-	}
-	return gbCheckChars[sum%11], true
-}
-
-// NumberInfo is what an 18-character number says about its holder.
-type NumberInfo struct {
-	Region string // first 6 digits
-	Birth  string // YYYYMMDD
-	Male   bool
-}
-
-// Sex returns "男" or "女" as printed on the card.
-func (n NumberInfo) Sex() string {
-	if n.Male {
-		return "男"
-	}
-	return "女"
-}
-
-// ValidateNumber checks format, checksum, region prefix and birth date
-// (not after now, not before 1900). It returns what the number encodes.
-func ValidateNumber(num string, now time.Time) (NumberInfo, error) {
-	if len(num) != 18 {
-		return NumberInfo{}, fmt.Errorf("id number: length %d, want 18", len(num))
-	}
-	want, ok := CheckChar(num[:17])
-	if !ok {
-		return NumberInfo{}, fmt.Errorf("id number: first 17 characters must be digits")
-	}
-	if num[17] != want {
-		return NumberInfo{}, fmt.Errorf("id number: check character %q, want %q", num[17], want)
-	}
-	if !provinces[num[:2]] {
-		return NumberInfo{}, fmt.Errorf("id number: unknown region prefix %s", num[:2])
-	}
-	birth := num[6:14]
-	t, err := ParseDate(birth)
-	if err != nil {
-		return NumberInfo{}, fmt.Errorf("id number: birth date: %w", err)
-	}
-	if t.Year() < 1900 || t.After(now) {
-		return NumberInfo{}, fmt.Errorf("id number: birth date %s out of range", birth)
-	}
-	seq, _ := strconv.Atoi(num[14:17])
-	return NumberInfo{Region: num[:6], Birth: birth, Male: seq%2 == 1}, nil
-}
-
-// ParseDate parses a YYYYMMDD date strictly (20230230 is rejected).
-func ParseDate(s string) (time.Time, error) {
-	if len(s) != 8 {
-		return time.Time{}, fmt.Errorf("date %q: want YYYYMMDD", s)
-	}
-	t, err := time.Parse("20060102", s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("date %q: %w", s, err)
-	}
-	return t, nil
-}
 
 // Correction records a checksum-based repair of one digit.
 type Correction struct {
@@ -122,7 +31,7 @@ func CorrectOneDigit(num string, uncertain []int, now time.Time) (string, *Corre
 // at each uncertain position given (the recogniser's own alternatives), so
 // that a digit is only changed to one the model found plausible.
 func CorrectAmong(num string, cands map[int]string, now time.Time) (string, *Correction, bool) {
-	if _, err := ValidateNumber(num, now); err == nil {
+	if _, err := idnumber.ValidateNumber(num, now); err == nil {
 		return num, nil, true
 	}
 	if len(num) != 18 {
@@ -139,7 +48,7 @@ func CorrectAmong(num string, cands map[int]string, now time.Time) (string, *Cor
 				continue
 			}
 			cand := num[:p] + string(c) + num[p+1:]
-			if _, err := ValidateNumber(cand, now); err == nil {
+			if _, err := idnumber.ValidateNumber(cand, now); err == nil {
 				found = append(found, Correction{Position: p, From: num[p], To: c})
 			}
 		}
@@ -169,7 +78,7 @@ func ClassifyNumber(num, sex, birth string, anyField bool, now time.Time) int {
 	if !anyField && num == "" {
 		return NumberTypeEmpty
 	}
-	info, err := ValidateNumber(num, now)
+	info, err := idnumber.ValidateNumber(num, now)
 	if err != nil {
 		return NumberTypeInvalid
 	}

@@ -1,6 +1,7 @@
 package idcard
 
 import (
+	"github.com/faceprint/faceprint/internal/idnumber"
 	"testing"
 	"time"
 )
@@ -11,19 +12,19 @@ func TestCheckChar(t *testing.T) {
 	// GB 11643-1999 worked example and a number ending in X.
 	cases := map[string]byte{"11010519491231002": 'X', "44052418800101001": '4'}
 	for body, want := range cases {
-		got, ok := CheckChar(body)
+		got, ok := idnumber.CheckChar(body)
 		if !ok || got != want {
-			t.Errorf("CheckChar(%s) = %c, %v; want %c", body, got, ok, want)
+			t.Errorf("idnumber.CheckChar(%s) = %c, %v; want %c", body, got, ok, want)
 		}
 	}
-	if _, ok := CheckChar("1101051949123100A"); ok {
+	if _, ok := idnumber.CheckChar("1101051949123100A"); ok {
 		t.Error("non-digit body accepted")
 	}
 }
 
 func TestValidateNumber(t *testing.T) {
 	good := "11010519491231002X"
-	info, err := ValidateNumber(good, now)
+	info, err := idnumber.ValidateNumber(good, now)
 	if err != nil {
 		t.Fatalf("%s: %v", good, err)
 	}
@@ -39,7 +40,7 @@ func TestValidateNumber(t *testing.T) {
 		"1101051949123100 2X": "length",
 	}
 	for n, why := range bad {
-		if _, err := ValidateNumber(n, now); err == nil {
+		if _, err := idnumber.ValidateNumber(n, now); err == nil {
 			t.Errorf("%s (%s) accepted", n, why)
 		}
 	}
@@ -122,7 +123,7 @@ func FuzzFieldParsers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if b := normBirth(s); b != "" {
-			if _, err := ParseDate(b); err != nil {
+			if _, err := idnumber.ParseDate(b); err != nil {
 				t.Fatalf("normBirth(%q) = %q, not a date", s, b)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/faceprint/faceprint/internal/idnumber"
 	"image"
 	"image/jpeg"
 	"math"
@@ -208,7 +209,7 @@ func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.R
 				i := len([]rune(l.Text[:loc[0]])) + strings.Index(run, w)
 				n := string(rs[i : i+18])
 				seen["number-digits"] = true
-				if _, err := ValidateNumber(strings.ToUpper(n), opt.Now); err == nil {
+				if _, err := idnumber.ValidateNumber(strings.ToUpper(n), opt.Now); err == nil {
 					numberEvidence = true
 				}
 				srcPts = append(srcPts, l.CharBox(i, i).Center(), l.CharBox(i+17, i+17).Center())
@@ -284,19 +285,19 @@ func looksLikeIDNumber(run string) bool {
 	if len(run) != 17 && len(run) != 18 {
 		return false
 	}
-	if !provinces[run[:2]] {
+	if !idnumber.KnownRegion(run) {
 		return false
 	}
-	_, err := ParseDate(run[6:14])
+	_, err := idnumber.ParseDate(run[6:14])
 	return err == nil
 }
 
 // validWindow returns the only 18-character window of a longer digit run
-// that passes ValidateNumber, or the run unchanged when none or several do.
+// that passes idnumber.ValidateNumber, or the run unchanged when none or several do.
 func validWindow(run string, now time.Time) string {
 	found := ""
 	for i := 0; i+18 <= len(run); i++ {
-		if _, err := ValidateNumber(run[i:i+18], now); err == nil {
+		if _, err := idnumber.ValidateNumber(run[i:i+18], now); err == nil {
 			if found != "" {
 				return run
 			}
@@ -760,7 +761,7 @@ func (a *analysis) reading(opt Options) *Reading {
 		}
 		if opt.Side == "back" {
 			if e := a.fields[KeyExpire]; e != "" && e != "长期" {
-				if t, err := ParseDate(e); err == nil && t.AddDate(0, 0, 1).Before(opt.Now) {
+				if t, err := idnumber.ParseDate(e); err == nil && t.AddDate(0, 0, 1).Before(opt.Now) {
 					rd.Expired = true
 				}
 			}

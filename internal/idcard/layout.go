@@ -1,9 +1,12 @@
 package idcard
 
 // The second-generation resident ID card is 85.6 × 54 mm. Positions are on a
-// normalised 856 × 540 card image (0.1 mm per pixel). The synthetic card
+// normalised 856 × 540 card image (0.1 mm per pixel). They approximate the
+// GB 19104 layout (not measured on a real card scan): the synthetic card
 // generator draws with these constants and the reader maps label anchors
-// found in a photo back to them to rectify the card.
+// found in a photo back to them to rectify the card. Field assignment uses
+// the labels first and positions (±30 px bands) only for unlabelled lines,
+// so small differences from a real card are tolerated.
 const (
 	CardW = 856
 	CardH = 540

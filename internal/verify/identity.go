@@ -2,8 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"github.com/faceprint/faceprint/internal/idnumber"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -41,34 +41,9 @@ func ValidateIdentity(name, idNumber string, certType int) error {
 	return nil
 }
 
-var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-const idCheckChars = "10X98765432"
-
 // ValidIDNumber reports whether s is an 18-character resident ID number with
-// a correct check character and a real birth date.
-func ValidIDNumber(s string) bool {
-	s = strings.ToUpper(s)
-	if len(s) != 18 {
-		return false
-	}
-	sum := 0
-	for i := range 17 {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		sum += int(c-'0') * idWeights[i]
-	}
-	if s[17] != idCheckChars[sum%11] {
-		return false
-	}
-	if s[0] == '0' {
-		return false // no province code starts with 0
-	}
-	b, err := time.Parse("20060102", s[6:14])
-	return err == nil && b.Year() >= 1900
-}
+// a correct check character, a known region and a real birth date.
+func ValidIDNumber(s string) bool { return idnumber.Valid(s) }
 
 // MaskName keeps the first character: 柴* (the seed's masking).
 func MaskName(name string) string {

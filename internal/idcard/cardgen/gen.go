@@ -3,6 +3,7 @@ package cardgen
 import (
 	"bytes"
 	"fmt"
+	"github.com/faceprint/faceprint/internal/idnumber"
 	"image"
 	"image/jpeg"
 	_ "image/png" // portraits may be PNG
@@ -134,7 +135,7 @@ func RandomPerson(r *rand.Rand, now time.Time, invalidShare float64) Person {
 		}
 	}
 	body := reg.Code + numBirth + fmt.Sprintf("%03d", seq)
-	c, _ := idcard.CheckChar(body)
+	c, _ := idnumber.CheckChar(body)
 	if p.NumberKind == "bad_checksum" {
 		const alts = "0123456789X"
 		for {
