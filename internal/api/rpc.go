@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -55,11 +56,11 @@ func (s *Server) registerRPC(mux *http.ServeMux) {
 		"verifyToken/generate": s.rpcGenerate,
 		"idcard/submit":        s.rpcSubmit,
 		"uploadMatchImage":     s.rpcUploadMatchImage,
-		"result/simple":        s.rpcSimple,
-		"result/detail":        s.rpcDetail,
-		"result/stat":          s.rpcStat,
-		"result/getall":        s.rpcGetAll,
-		"result/media/query":   s.rpcMedia,
+		"result/simple":        resultRPC(s, s.Verify.Simple),
+		"result/detail":        resultRPC(s, withoutURLs(s.Verify.Detail)),
+		"result/stat":          resultRPC(s, withoutURLs(s.Verify.Stat)),
+		"result/getall":        resultRPC(s, s.Verify.GetAll),
+		"result/media/query":   resultRPC(s, s.Verify.Media),
 	}
 	for name, h := range routes {
 		mux.HandleFunc("POST "+rpcPrefix+name, s.rpc(h))
@@ -256,71 +257,25 @@ func stripDataURL(s string) string {
 	return s
 }
 
-func (s *Server) tokenOnly(w http.ResponseWriter, r *http.Request, body Body) (string, bool) {
-	return requiredString(w, r, body, "verify_token", 128)
+// resultRPC is a solution RPC whose body is just verify_token.
+func resultRPC[T any](s *Server, query func(ctx context.Context, appID, token string, url verify.URLFunc) (T, error)) rpcHandler {
+	return func(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {
+		tok, ok := requiredString(w, r, body, "verify_token", 128)
+		if !ok {
+			return
+		}
+		res, err := query(r.Context(), app.ID, tok, func(k string) string { return s.MediaURL(r, k) })
+		if err != nil {
+			s.verifyErr(w, r, err)
+			return
+		}
+		writeSolution(w, r, res)
+	}
 }
 
-func (s *Server) rpcSimple(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {
-	tok, ok := s.tokenOnly(w, r, body)
-	if !ok {
-		return
+// withoutURLs adapts a result query that returns no media URLs.
+func withoutURLs[T any](q func(ctx context.Context, appID, token string) (T, error)) func(context.Context, string, string, verify.URLFunc) (T, error) {
+	return func(ctx context.Context, appID, token string, _ verify.URLFunc) (T, error) {
+		return q(ctx, appID, token)
 	}
-	res, err := s.Verify.Simple(r.Context(), app.ID, tok, func(k string) string { return s.MediaURL(r, k) })
-	if err != nil {
-		s.verifyErr(w, r, err)
-		return
-	}
-	writeSolution(w, r, res)
-}
-
-func (s *Server) rpcDetail(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {
-	tok, ok := s.tokenOnly(w, r, body)
-	if !ok {
-		return
-	}
-	res, err := s.Verify.Detail(r.Context(), app.ID, tok)
-	if err != nil {
-		s.verifyErr(w, r, err)
-		return
-	}
-	writeSolution(w, r, res)
-}
-
-func (s *Server) rpcStat(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {
-	tok, ok := s.tokenOnly(w, r, body)
-	if !ok {
-		return
-	}
-	res, err := s.Verify.Stat(r.Context(), app.ID, tok)
-	if err != nil {
-		s.verifyErr(w, r, err)
-		return
-	}
-	writeSolution(w, r, res)
-}
-
-func (s *Server) rpcGetAll(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {
-	tok, ok := s.tokenOnly(w, r, body)
-	if !ok {
-		return
-	}
-	res, err := s.Verify.GetAll(r.Context(), app.ID, tok, func(k string) string { return s.MediaURL(r, k) })
-	if err != nil {
-		s.verifyErr(w, r, err)
-		return
-	}
-	writeSolution(w, r, res)
-}
-
-func (s *Server) rpcMedia(w http.ResponseWriter, r *http.Request, app *auth.App, body Body) {
-	tok, ok := s.tokenOnly(w, r, body)
-	if !ok {
-		return
-	}
-	res, err := s.Verify.Media(r.Context(), app.ID, tok, func(k string) string { return s.MediaURL(r, k) })
-	if err != nil {
-		s.verifyErr(w, r, err)
-		return
-	}
-	writeSolution(w, r, res)
 }
