@@ -267,3 +267,40 @@ func TestWebhookClaimsAreExclusive(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentSessionCreatesAreAllDurableAndUnique(t *testing.T) {
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make([]error, 100)
+		for i := range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tok := fmt.Sprintf("tok%d", i)
+				if i == 99 {
+					tok = "tok0" // a duplicate token hash: exactly one of the two must fail
+				}
+				errs[i] = s.CreateSession(ctx, &store.SessionRecord{ID: fmt.Sprintf("c%d", i), TokenHash: tok, AppID: "a", PlanID: "p", State: "created", Data: []byte("{}")})
+			}()
+		}
+		wg.Wait()
+		failed := 0
+		for i, err := range errs {
+			if err != nil {
+				if !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("create %d: %v", i, err)
+				}
+				failed++
+			}
+		}
+		if failed != 1 {
+			t.Fatalf("%d conflicts, want 1", failed)
+		}
+		for i := range 99 {
+			if _, err := s.GetSessionByToken(ctx, fmt.Sprintf("tok%d", i)); err != nil {
+				t.Fatalf("session %d lost: %v", i, err)
+			}
+		}
+	})
+}

@@ -32,6 +32,9 @@ type SQL struct {
 	d     dialect
 	read  *sql.DB
 	write *sql.DB // SQLite allows one writer: a single-connection pool avoids SQLITE_BUSY storms
+
+	inserts     chan sessionInsert // SQLite group commit of new sessions (batch.go)
+	batcherDone chan struct{}
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode.
@@ -57,6 +60,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startBatcher()
 	return s, nil
 }
 
@@ -92,8 +96,13 @@ func Open(ctx context.Context, dbURL, sqlitePath string) (*SQL, error) {
 	return OpenSQLite(ctx, sqlitePath)
 }
 
-// Close closes the pools.
+// Close stops the batcher and closes the pools.
 func (s *SQL) Close() error {
+	if s.inserts != nil {
+		close(s.inserts)
+		<-s.batcherDone
+		s.inserts = nil
+	}
 	err := s.read.Close()
 	if s.write != s.read {
 		err = errors.Join(err, s.write.Close())
@@ -345,7 +354,19 @@ func scanSession(sc interface{ Scan(...any) error }) (*SessionRecord, error) {
 }
 
 func (s *SQL) CreateSession(ctx context.Context, r *SessionRecord) error {
-	_, err := s.exec(ctx, "INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	if s.inserts != nil {
+		return s.createSessionBatched(ctx, r)
+	}
+	return s.insertSession(ctx, s.write, r)
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *SQL) insertSession(ctx context.Context, db execer, r *SessionRecord) error {
+	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"),
 		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), string(r.Data))
 	if isUnique(err) {
 		return ErrConflict
