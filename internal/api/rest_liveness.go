@@ -21,6 +21,7 @@ import (
 	"github.com/faceprint/faceprint/internal/authority"
 	"github.com/faceprint/faceprint/internal/liveness"
 	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
 	"github.com/faceprint/faceprint/internal/vision"
 	"github.com/faceprint/faceprint/internal/vision/face"
@@ -48,10 +49,10 @@ const livenessMissingModels = "Service temporarily unavailable: liveness needs t
 // Baidu's clients read them (0 眨眼, 2 右转, 3 左转, 4 抬头, 5 低头).
 var actionDigits = map[byte]string{'0': "blink", '2': "right", '3': "left", '4': "up", '5': "down"}
 
-// sessionCodes signs stateless session ids and remembers used ones. The key
-// is random per process unless SetLivenessSessionKey sets a shared one
-// (several instances behind a load balancer need the same key, and the
-// single-use set then belongs in the database).
+// sessionCodes signs stateless session ids and remembers used ones in this
+// process; the server also claims each id in the database (single use across
+// replicas). The key is random per process unless SetLivenessSessionKey sets
+// a shared one (the app derives it from the signing key).
 var sessionCodes = newSessionSigner()
 
 type sessionSigner struct {
@@ -329,6 +330,16 @@ func (s *Server) handleLivenessVerify(w http.ResponseWriter, r *http.Request, ap
 		return
 	}
 	sess, err := sessionCodes.open(sid, appIDOf(app), now)
+	if err == nil && s.Store != nil {
+		// Single use across replicas: the nonce is claimed in the database.
+		if perr := s.Store.PutKV(r.Context(), "faceliveness", sess.Nonce, []byte{1}, time.Unix(sess.Expires, 0)); errors.Is(perr, store.ErrConflict) {
+			err = errSessionUsed
+		} else if perr != nil {
+			s.Log.Error("faceliveness session claim", "log_id", LogID(r), "err", perr)
+			WriteFaceError(w, r, now, CodeUnavailable, "")
+			return
+		}
+	}
 	if err != nil {
 		WriteFaceError(w, r, now, CodeInvalidParam, "invalid param: "+err.Error())
 		return

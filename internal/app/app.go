@@ -131,6 +131,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
 		Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if err := api.SetLivenessSessionKey(derive(signKey, "faceliveness-session")); err != nil {
+		return fail(err)
+	}
 	mux := http.NewServeMux()
 	a.API.Register(mux)
 	if err := mountH5(mux, a, []byte(signKey)); err != nil {
