@@ -159,6 +159,9 @@ func (h *Handler) serviceErr(w http.ResponseWriter, r *http.Request, c call, op 
 	case errors.Is(err, verify.ErrWrongState):
 		// The page is behind the session (another tab, a double tap): it reloads the state.
 		writeErr(w, http.StatusConflict, "wrong_state")
+	case errors.Is(err, verify.ErrNotReady):
+		// Opened before the business called idcard/submit: retryable, with its own words.
+		writeErr(w, http.StatusServiceUnavailable, "not_ready")
 	case errors.Is(err, verify.ErrBusy):
 		writeErr(w, http.StatusServiceUnavailable, "busy")
 	case errors.Is(err, verify.ErrEngine):

@@ -45,7 +45,8 @@ type rig struct {
 
 func newRig(t *testing.T, lim h5.Limits) *rig {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
+	// Wall-clock based: the test HTTP client drops cookies that expired in real time.
+	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	f := h5test.New(c.Now)
 	h := h5.New(h5.Config{Verify: f, Clock: c.Now, Limits: lim})
 	mux := http.NewServeMux()

@@ -164,7 +164,7 @@ func (s *Service) Start(ctx context.Context, token string) (View, error) {
 		}
 		if ss.state() == StateCreated {
 			if ss.plan.Options.IdentityInput == plan.InputSubmitted && ss.data.Submitted == nil {
-				return fmt.Errorf("%w: the business has not submitted the identity yet (idcard/submit)", ErrWrongState)
+				return ErrNotReady
 			}
 			ss.rec.State = string(StateStarted)
 			ss.data.ConsentAt = s.now()

@@ -36,6 +36,7 @@ var (
 	ErrInvalidInput    = errors.New("invalid input")
 	ErrBusy            = errors.New("session is being updated, try again")
 	ErrEngine          = errors.New("engine unavailable")
+	ErrNotReady        = errors.New("the business has not submitted the identity yet (idcard/submit)")
 )
 
 // TokenError carries the redirect a refused H5 entry may still use.

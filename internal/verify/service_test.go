@@ -234,7 +234,7 @@ func TestSubmittedPlanSkipsConfirmAndRegistryReference(t *testing.T) {
 	ctx := context.Background()
 	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource = plan.InputSubmitted, plan.CompareNone })
 	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
-	if _, err := f.svc.Start(ctx, tok); !errors.Is(err, verify.ErrWrongState) {
+	if _, err := f.svc.Start(ctx, tok); !errors.Is(err, verify.ErrNotReady) {
 		t.Fatalf("start before submit: %v", err)
 	}
 	if err := f.svc.SubmitIdentity(ctx, f.appID, tok, "张三", "11010119900307803X", 0); err != nil {

@@ -34,7 +34,8 @@ async function guard(fn) {
         return never();
       }
       if (!e.retryable) throw e;
-      await new Promise((res) => errorScreen(e.status === 0 ? 'network' : 'busy', res));
+      const kind = e.status === 0 ? 'network' : e.code === 'not_ready' ? 'not_ready' : 'busy';
+      await new Promise((res) => errorScreen(kind, res));
       show(spinner(''));
     }
   }
