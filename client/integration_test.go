@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/faceprint/faceprint/internal/testenv/testclock"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -206,21 +207,8 @@ func TestIntegrationCredentials(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable server clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
-func (f *fakeClock) Add(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
-
 func TestIntegrationExpiry(t *testing.T) {
-	clk := &fakeClock{now: time.Now()}
+	clk := testclock.New(time.Now())
 	env := testenv.Start(t, testenv.Options{NoEngines: true, Clock: clk.Now})
 	ctx := context.Background()
 	c := sdk(env) // the client keeps the real clock: it cannot see the server jump

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/faceprint/faceprint/internal/testenv/testclock"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,18 +31,8 @@ import (
 
 const rpc = "/rpc/2.0/brain/solution/faceprint/"
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newClock() *testClock { return &testClock{t: time.Now()} }
-
 // start runs an API-only server whose verify session uses the fast fake engines.
-func start(t *testing.T, pg bool, clk *testClock, cfg func(*config.Config)) *testenv.Env {
+func start(t *testing.T, pg bool, clk *testclock.Clock, cfg func(*config.Config)) *testenv.Env {
 	t.Helper()
 	o := testenv.Options{Postgres: pg, NoEngines: true, Config: cfg}
 	if clk != nil {
@@ -200,7 +191,7 @@ func TestOAuthToken(t *testing.T) {
 }
 
 func TestAccessTokenErrors(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Now())
 	e := start(t, false, clk, nil)
 	tok := e.AccessToken()
 	gen := func(q string) map[string]any {
@@ -335,7 +326,7 @@ func finishToken(t *testing.T, e *testenv.Env, tok string) string {
 func TestResultsInSeedShapes(t *testing.T) {
 	for _, pg := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
-			clk := newClock()
+			clk := testclock.New(time.Now())
 			e := start(t, pg, clk, nil)
 			o := plan.Defaults()
 			o.CardSides, o.MaskPII = plan.SidesFrontBack, true
@@ -587,7 +578,7 @@ func TestCallbackWebhookSignedAndRetried(t *testing.T) {
 		}
 	}))
 	defer recv.Close()
-	clk := newClock()
+	clk := testclock.New(time.Now())
 	e := start(t, false, clk, nil)
 	o := plan.Defaults()
 	o.IdentityInput, o.CompareSource, o.CallbackURL = plan.InputManual, plan.CompareNone, recv.URL+"/hook"

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/faceprint/faceprint/internal/auth"
 	"image"
 	"image/jpeg"
 	"io"
@@ -85,19 +86,26 @@ type faceReply struct {
 // call runs a face handler on a raw body the way handleREST would (after auth).
 func call(t *testing.T, s *Server, h RESTHandler, body string) faceReply {
 	t.Helper()
+	rep := callAs(t, h, nil, body)
+	if rep.Timestamp != 1700000000 {
+		t.Errorf("timestamp %d", rep.Timestamp)
+	}
+	return rep
+}
+
+// callAs runs a handler as app on a raw body, the way handleREST would after auth.
+func callAs(t *testing.T, h RESTHandler, app *auth.App, body string) faceReply {
+	t.Helper()
 	b, err := ParseBody([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	r := httptest.NewRequest("POST", "/rest/2.0/face/v3/x", strings.NewReader(body))
-	h(w, r, nil, b)
+	r := httptest.NewRequest("POST", "/rest/2.0/face/x", strings.NewReader(body))
+	h(w, r, app, b)
 	var rep faceReply
 	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
 		t.Fatalf("reply %q: %v", w.Body.String(), err)
-	}
-	if rep.Timestamp != 1700000000 {
-		t.Errorf("timestamp %d", rep.Timestamp)
 	}
 	return rep
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,18 +45,7 @@ var testApp = &auth.App{ID: "1001"}
 // callApp runs a handler for testApp.
 func callApp(t *testing.T, s *Server, h RESTHandler, body string) faceReply {
 	t.Helper()
-	b, err := ParseBody([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := httptest.NewRecorder()
-	r := httptest.NewRequest("POST", "/rest/2.0/face/x", strings.NewReader(body))
-	h(w, r, testApp, b)
-	var rep faceReply
-	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
-		t.Fatalf("reply %q: %v", w.Body.String(), err)
-	}
-	return rep
+	return callAs(t, h, testApp, body)
 }
 
 func clipB64(t *testing.T, name string) string {

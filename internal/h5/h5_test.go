@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/faceprint/faceprint/internal/testenv/testclock"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -14,7 +15,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +23,18 @@ import (
 	"github.com/faceprint/faceprint/internal/verify"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type rig struct {
 	t     *testing.T
 	srv   *httptest.Server
 	fake  *h5test.Fake
-	clock *clock
+	clock *testclock.Clock
 	h     *h5.Handler
 }
 
 func newRig(t *testing.T, lim h5.Limits) *rig {
 	t.Helper()
 	// Wall-clock based: the test HTTP client drops cookies that expired in real time.
-	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	c := testclock.New(time.Now().UTC().Truncate(time.Second))
 	f := h5test.New(c.Now)
 	h := h5.New(h5.Config{Verify: f, Clock: c.Now, Limits: lim})
 	mux := http.NewServeMux()

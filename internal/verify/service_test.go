@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"github.com/faceprint/faceprint/internal/testenv/testclock"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,19 +17,10 @@ import (
 	"github.com/faceprint/faceprint/internal/verify/verifytest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type fixture struct {
 	svc   *verify.Service
 	st    store.Store
-	clk   *clock
+	clk   *testclock.Clock
 	appID string
 	blobs string
 }
@@ -45,7 +37,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC))
 	a := &auth.Service{Store: st, Clock: clk.Now}
 	n, err := a.CreateApp(context.Background(), "t", 0)
 	if err != nil {
@@ -78,6 +70,23 @@ var jpeg = []byte("\xff\xd8\xff\xe0 fake jpeg bytes for the fake engines \xff\xd
 
 func capture() verify.Capture {
 	return verify.Capture{Frames: []verify.Frame{{AtMillis: 0, Image: jpeg}, {AtMillis: 100, Image: jpeg}}}
+}
+
+// confirmed starts a manual-entry session and confirms 张三's identity; it returns the verify token.
+func confirmed(t *testing.T, f *fixture, pid, failedURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	tok, err := f.svc.Generate(ctx, f.appID, pid, "", failedURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Start(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X"); err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // liveness drives the challenge + capture step.
@@ -208,9 +217,7 @@ func TestLivenessFailureInvalidates(t *testing.T) {
 		o.IdentityInput, o.CompareSource, o.InvalidateOnFailure = plan.InputManual, plan.CompareNone, true
 	})
 	f.svc.Liveness = &verifytest.Liveness{Fail: true, Reason: "static_image"}
-	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "https://biz.example/fail")
-	f.svc.Start(ctx, tok)
-	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	tok := confirmed(t, f, pid, "https://biz.example/fail")
 	dec := liveness(t, f, tok)
 	if dec.Passed || !dec.Final || dec.Reason != "static_image" {
 		t.Fatalf("%+v", dec)
@@ -329,9 +336,7 @@ func TestConcurrentReadsDuringPurgeAndStepsRace(t *testing.T) {
 	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource = plan.InputManual, plan.CompareNone })
 	var toks []string
 	for range 10 {
-		tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
-		f.svc.Start(ctx, tok)
-		f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+		tok := confirmed(t, f, pid, "")
 		liveness(t, f, tok)
 		toks = append(toks, tok)
 	}
@@ -389,9 +394,7 @@ func TestOverloadDoesNotCostAnAttempt(t *testing.T) {
 	pid := f.plan(t, func(o *plan.Options) {
 		o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 1
 	})
-	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
-	f.svc.Start(ctx, tok)
-	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	tok := confirmed(t, f, pid, "")
 	f.svc.Liveness = &verifytest.Liveness{Busy: true}
 	ch, _, _ := f.svc.IssueChallenge(ctx, tok, false)
 	if _, _, err := f.svc.SubmitCapture(ctx, tok, ch.ID, capture()); !errors.Is(err, verify.ErrBusy) {
@@ -438,9 +441,7 @@ func TestAbandonedDecisionIsGivenBack(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	pid := f.plan(t, func(o *plan.Options) { o.IdentityInput, o.CompareSource = plan.InputManual, plan.CompareNone })
-	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
-	f.svc.Start(ctx, tok)
-	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	tok := confirmed(t, f, pid, "")
 	f.svc.IssueChallenge(ctx, tok, false)
 	// Simulate a crash mid-decision: the stored state is "deciding".
 	rec, _ := f.st.GetSessionByToken(ctx, auth.Hash(tok))
@@ -464,9 +465,7 @@ func TestChallengeFishingEndsTheSession(t *testing.T) {
 	pid := f.plan(t, func(o *plan.Options) {
 		o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareNone, 2
 	})
-	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "https://biz.example/fail")
-	f.svc.Start(ctx, tok)
-	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	tok := confirmed(t, f, pid, "https://biz.example/fail")
 	var err error
 	n := 0
 	for ; n < 50; n++ {
@@ -498,9 +497,7 @@ func TestAuthorityOutageCostsNoAttempt(t *testing.T) {
 		o.IdentityInput, o.CompareSource, o.Authority, o.InvalidateOnFailure = plan.InputManual, plan.CompareAuthority, "gov", true
 	})
 	f.svc.References = failingRefs{}
-	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
-	f.svc.Start(ctx, tok)
-	f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X")
+	tok := confirmed(t, f, pid, "")
 	ch, _, _ := f.svc.IssueChallenge(ctx, tok, false)
 	if _, _, err := f.svc.SubmitCapture(ctx, tok, ch.ID, capture()); !errors.Is(err, verify.ErrEngine) {
 		t.Fatalf("outage: %v", err)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"github.com/faceprint/faceprint/internal/testenv/testclock"
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
@@ -279,18 +280,6 @@ func realPhotoAttackFailedRedirect(t *testing.T, e *testenv.Env) {
 	t.Logf("photo attack refused: page reason %q, getall code %v message %v", reason, a["code"], a["message"])
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // generateWithRedirects calls verifyToken/generate with a redirect_config.
 func generateWithRedirects(t *testing.T, e *testenv.Env, planID, success, failed string) string {
 	t.Helper()
@@ -308,7 +297,7 @@ func generateWithRedirects(t *testing.T, e *testenv.Env, planID, success, failed
 // business's failed URL.
 func TestRealLinkChecks(t *testing.T) {
 	chromiumPath(t)
-	c := &testClock{t: time.Now()}
+	c := testclock.New(time.Now())
 	e := testenv.Start(t, testenv.Options{NoEngines: true, Clock: c.Now})
 	sh := newShop(t)
 	o := plan.Defaults()
