@@ -52,10 +52,14 @@ type IDCardEval struct {
 	FalseAlarms   float64                   `json:"risk_false_alarms"` // screen/copy on clean captures
 	DirectionOK   float64                   `json:"direction_exact"`
 	Corrections   int                       `json:"checksum_corrections"`
-	LatencyP50    float64                   `json:"latency_p50_ms"`
-	LatencyP95    float64                   `json:"latency_p95_ms"`
-	PeakRSSMB     float64                   `json:"peak_rss_mb"`
-	Misses        []string                  `json:"misses,omitempty"`
+	// Glyph check: characters changed, and how many of those changes the
+	// truth contradicts.
+	GlyphFixes int      `json:"glyph_corrections"`
+	GlyphWrong int      `json:"glyph_corrections_wrong"`
+	LatencyP50 float64  `json:"latency_p50_ms"`
+	LatencyP95 float64  `json:"latency_p95_ms"`
+	PeakRSSMB  float64  `json:"peak_rss_mb"`
+	Misses     []string `json:"misses,omitempty"`
 }
 
 func newEvalIDCardsCmd(env *Env) *cobra.Command {
@@ -133,6 +137,12 @@ and the process's peak RSS.`,
 				inc(rep.RiskConf, t.RiskType, got.RiskType)
 				if rd.Correction != nil {
 					rep.Corrections++
+				}
+				for _, g := range rd.Glyphs {
+					rep.GlyphFixes++
+					if want := []rune(t.Fields[g.Field]); g.Position >= len(want) || string(want[g.Position]) != g.Written {
+						rep.GlyphWrong++
+					}
 				}
 				switch t.RiskType {
 				case "screen":
@@ -292,8 +302,8 @@ func printIDCardEval(env *Env, r *IDCardEval) {
 		c := r.FieldCounts[k]
 		fmt.Fprintf(w, "  %-8s exact %6.2f%%  (%d/%d)\n", k, 100*r.FieldExact[k], c[0], c[1])
 	}
-	fmt.Fprintf(w, "all fields of a card exact %.2f%%, id_card_number exact %.2f%%, idcard_number_type %.2f%%, direction %.2f%%, checksum corrections %d\n",
-		100*r.AllFieldsRate, 100*r.NumberExact, 100*r.NumberTypeOK, 100*r.DirectionOK, r.Corrections)
+	fmt.Fprintf(w, "all fields of a card exact %.2f%%, id_card_number exact %.2f%%, idcard_number_type %.2f%%, direction %.2f%%, checksum corrections %d, glyph corrections %d (%d wrong)\n",
+		100*r.AllFieldsRate, 100*r.NumberExact, 100*r.NumberTypeOK, 100*r.DirectionOK, r.Corrections, r.GlyphFixes, r.GlyphWrong)
 	fmt.Fprintf(w, "risk: screen detected %.1f%%, copy detected %.1f%%, false alarms on clean %.2f%%\n", 100*r.ScreenRecall, 100*r.CopyRecall, 100*r.FalseAlarms)
 	fmt.Fprintf(w, "image_status confusion (truth → got): %v\n", r.StatusConf)
 	fmt.Fprintf(w, "risk_type confusion (truth → got): %v\n", r.RiskConf)

@@ -4,6 +4,7 @@ import (
 	"github.com/faceprint/faceprint/internal/idnumber"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -280,6 +281,41 @@ func parseValidity(s string) (issue, expire string) {
 		}
 	}
 	return issue, expire
+}
+
+// trimNameLabel drops what is left of the 姓名 label before a name when the
+// detector split the label (a line "名芮飞" after a line "姓"). 名 is not a
+// surname in use, so a leading 名 before two or more characters is label.
+func trimNameLabel(s string) string {
+	s = strings.TrimPrefix(s, "姓名")
+	if rs := []rune(s); len(rs) >= 3 && rs[0] == '名' {
+		return string(rs[1:])
+	}
+	return s
+}
+
+// provincePrefixes are the first two characters of the province-level
+// divisions (GB/T 2260): every resident card address begins with one.
+var provincePrefixes = []string{"北京", "天津", "河北", "山西", "内蒙", "辽宁", "吉林", "黑龙", "上海", "江苏", "浙江",
+	"安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
+	"陕西", "甘肃", "青海", "宁夏", "新疆", "台湾", "香港", "澳门"}
+
+// trimAddressStart drops one or two stray characters (a label remnant such
+// as 址, a stroke read as 一) before the province an address begins with.
+func trimAddressStart(s string) string {
+	rs := []rune(s)
+	starts := func(k int) bool {
+		return len(rs) >= k+2 && slices.Contains(provincePrefixes, string(rs[k:k+2]))
+	}
+	if starts(0) {
+		return s
+	}
+	for k := 1; k <= 2; k++ {
+		if starts(k) {
+			return string(rs[k:])
+		}
+	}
+	return s
 }
 
 // cleanName keeps CJK characters and the middle dot of minority names.

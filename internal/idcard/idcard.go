@@ -22,7 +22,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/faceprint/faceprint/internal/idcard/glyph"
 	"github.com/faceprint/faceprint/internal/vision"
 	"github.com/faceprint/faceprint/internal/vision/ocr"
 )
@@ -31,8 +33,9 @@ import (
 // card is a successful reading (image_status non_idcard); errors are for bad
 // input (vision intake errors, see vision.IntakeCode) and engine failures.
 type Reader struct {
-	ocr  *ocr.Engine
-	gate *vision.Gate
+	ocr    *ocr.Engine
+	gate   *vision.Gate
+	glyphs *glyph.Matcher // nil: no CJK fonts installed, recogniser only
 }
 
 // SetGate makes every reading wait for a slot of g (shared with the other
@@ -41,7 +44,7 @@ type Reader struct {
 func (r *Reader) SetGate(g *vision.Gate) { r.gate = g }
 
 // NewReader wraps an OCR engine; the reader takes ownership of it.
-func NewReader(e *ocr.Engine) *Reader { return &Reader{ocr: e} }
+func NewReader(e *ocr.Engine) *Reader { return &Reader{ocr: e, glyphs: openGlyphs()} }
 
 // Open loads the OCR models from <modelsDir>/ocr.
 func Open(rt *vision.Runtime, modelsDir string, cfg ocr.Config) (*Reader, error) {
@@ -49,7 +52,16 @@ func Open(rt *vision.Runtime, modelsDir string, cfg ocr.Config) (*Reader, error)
 	if err != nil {
 		return nil, fmt.Errorf("idcard: %w", err)
 	}
-	return &Reader{ocr: e}, nil
+	return &Reader{ocr: e, glyphs: openGlyphs()}, nil
+}
+
+// SetGlyphs replaces (nil: disables) the glyph check of unsure characters;
+// the reader takes ownership of m and closes the matcher it had.
+func (r *Reader) SetGlyphs(m *glyph.Matcher) {
+	if r.glyphs != m {
+		_ = r.glyphs.Close()
+	}
+	r.glyphs = m
 }
 
 // Close releases the OCR models.
@@ -57,11 +69,17 @@ func (r *Reader) Close() error {
 	if r == nil || r.ocr == nil {
 		return nil
 	}
-	return r.ocr.Close()
+	return errors.Join(r.ocr.Close(), r.glyphs.Close())
 }
 
 // ModelInfo names the models behind the reader.
-func (r *Reader) ModelInfo() string { return "faceprint-idcard/1 " + r.ocr.ModelInfo() }
+func (r *Reader) ModelInfo() string {
+	g := "none"
+	if r.glyphs != nil {
+		g = strings.Join(r.glyphs.Fonts(), ",")
+	}
+	return "faceprint-idcard/1 " + r.ocr.ModelInfo() + " glyphs=" + g
+}
 
 // Options are the request switches of /rest/2.0/ocr/v1/idcard.
 type Options struct {
@@ -119,7 +137,7 @@ func (r *Reader) read(ctx context.Context, img image.Image, opt Options) (*Readi
 	if err != nil {
 		return nil, fmt.Errorf("idcard: %w", err)
 	}
-	a := analyse(ctx, r.ocr, res, src, opt)
+	a := analyse(ctx, r.ocr, r.glyphs, res, src, opt)
 	a.rescale(1 / up)
 	rd := a.reading(opt)
 	rd.Millis = time.Since(start).Milliseconds()
@@ -129,32 +147,34 @@ func (r *Reader) read(ctx context.Context, img image.Image, opt Options) (*Readi
 
 // analysis is the intermediate state of one reading.
 type analysis struct {
-	ctx       context.Context
-	eng       *ocr.Engine
-	labelAt   map[string]labelPos // where each label was read
-	src       *image.RGBA
-	res       *ocr.Result
-	side      string
-	anchors   int
-	toCard    ocr.Homography // image → normalised card
-	toImage   ocr.Homography // normalised card → image
-	hasCard   bool
-	segs      []segment
-	other     bool // text of another kind of card
-	temporary bool
-	fields    map[string]string
-	locs      map[string]Location
-	corr      *Correction
-	numType   int
-	measures  Measures
-	cardImg   *image.RGBA
-	portrait  *image.RGBA
-	cardQuad  ocr.Quad
-	scale     float64
+	ctx        context.Context
+	eng        *ocr.Engine
+	glyphs     *glyph.Matcher
+	labelAt    map[string]labelPos // where each label was read
+	src        *image.RGBA
+	res        *ocr.Result
+	side       string
+	anchors    int
+	toCard     ocr.Homography // image → normalised card
+	toImage    ocr.Homography // normalised card → image
+	hasCard    bool
+	segs       []segment
+	other      bool // text of another kind of card
+	temporary  bool
+	fields     map[string]string
+	locs       map[string]Location
+	corr       *Correction
+	glyphFixes []GlyphChoice
+	numType    int
+	measures   Measures
+	cardImg    *image.RGBA
+	portrait   *image.RGBA
+	cardQuad   ocr.Quad
+	scale      float64
 }
 
-func analyse(ctx context.Context, eng *ocr.Engine, res *ocr.Result, src *image.RGBA, opt Options) *analysis {
-	a := &analysis{ctx: ctx, eng: eng, src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, labelAt: map[string]labelPos{}}
+func analyse(ctx context.Context, eng *ocr.Engine, glyphs *glyph.Matcher, res *ocr.Result, src *image.RGBA, opt Options) *analysis {
+	a := &analysis{ctx: ctx, eng: eng, glyphs: glyphs, src: src, res: res, scale: 1, fields: map[string]string{}, locs: map[string]Location{}, labelAt: map[string]labelPos{}}
 	// Labels per line.
 	var srcPts, dstPts []ocr.Point
 	seen := map[string]bool{}
@@ -408,6 +428,36 @@ func collinear(pts []ocr.Point) bool {
 	return l1 == 0 || l2/l1 < 0.01
 }
 
+// shiftFixes moves the positions of a field's glyph changes after cut
+// characters were trimmed from the front of its value (dropping changes
+// made in what was cut).
+func (a *analysis) shiftFixes(field string, cut int) {
+	if cut == 0 {
+		return
+	}
+	kept := a.glyphFixes[:0]
+	for _, g := range a.glyphFixes {
+		if g.Field == field {
+			g.Position -= cut
+			if g.Position < 0 {
+				continue
+			}
+		}
+		kept = append(kept, g)
+	}
+	a.glyphFixes = kept
+}
+
+// cardBox is the image quad of n characters of size em whose first one has
+// its top left at (x, y) on the normalised card.
+func (a *analysis) cardBox(x, y, em float64, n int) ocr.Quad {
+	w := em * float64(n)
+	return ocr.Quad{
+		a.toImage.Apply(ocr.Point{X: x, Y: y}), a.toImage.Apply(ocr.Point{X: x + w, Y: y}),
+		a.toImage.Apply(ocr.Point{X: x + w, Y: y + em}), a.toImage.Apply(ocr.Point{X: x, Y: y + em}),
+	}
+}
+
 // cardPos maps an image point to the normalised card.
 func (a *analysis) cardPos(p ocr.Point) ocr.Point {
 	if !a.hasCard {
@@ -513,7 +563,10 @@ func (a *analysis) extract(opt Options) {
 	if a.side == "front" {
 		if ps := byKey[KeyName]; len(ps) > 0 {
 			p := pickBest(ps)
-			set(KeyName, cleanName(stripSpecimen(p.seg.Text)), p.seg.box())
+			name := cleanName(stripSpecimen(a.glyphCheck(KeyName, p.seg, NameEm)))
+			t := trimNameLabel(name)
+			a.shiftFixes(KeyName, utf8.RuneCountInString(name)-utf8.RuneCountInString(t))
+			set(KeyName, t, p.seg.box())
 		}
 		if ps := byKey[KeySex]; len(ps) > 0 {
 			p := pickBest(ps)
@@ -527,6 +580,8 @@ func (a *analysis) extract(opt Options) {
 		if _, ok := a.fields[KeySex]; !ok {
 			if v, q := a.valueAfterLabel("性别", []string{"男", "女"}); v != "" {
 				set(KeySex, v, q)
+			} else if v := a.readByGlyphs(FrontValueX, AnchorSex.Y-1, ValueEm, []string{"男", "女"}); v != "" {
+				set(KeySex, v, a.cardBox(FrontValueX, AnchorSex.Y-1, ValueEm, 1))
 			}
 		}
 		if ps := byKey[KeyNation]; len(ps) > 0 {
@@ -536,6 +591,8 @@ func (a *analysis) extract(opt Options) {
 		if _, ok := a.fields[KeyNation]; !ok {
 			if v, q := a.valueAfterLabel("民族", nations); v != "" {
 				set(KeyNation, v, q)
+			} else if v := a.readByGlyphs(NationValueX, AnchorNation.Y-1, ValueEm, nations); v != "" {
+				set(KeyNation, v, a.cardBox(NationValueX, AnchorNation.Y-1, ValueEm, len([]rune(v))))
 			}
 		}
 		if ps := byKey[KeyBirth]; len(ps) > 0 {
@@ -553,10 +610,17 @@ func (a *analysis) extract(opt Options) {
 			var b strings.Builder
 			var qs []ocr.Quad
 			for _, p := range ps {
-				b.WriteString(cleanText(stripSpecimen(p.seg.Text)))
+				n0, off := len(a.glyphFixes), utf8.RuneCountInString(b.String())
+				b.WriteString(cleanText(stripSpecimen(a.glyphCheck(KeyAddress, p.seg, AddressEm))))
+				for k := n0; k < len(a.glyphFixes); k++ {
+					a.glyphFixes[k].Position += off // positions in the joined address
+				}
 				qs = append(qs, p.seg.box())
 			}
-			set(KeyAddress, b.String(), qs...)
+			addr := b.String()
+			t := trimAddressStart(addr)
+			a.shiftFixes(KeyAddress, utf8.RuneCountInString(addr)-utf8.RuneCountInString(t))
+			set(KeyAddress, t, qs...)
 		}
 		if ps := byKey[KeyNumber]; len(ps) > 0 {
 			// Longest digit run wins (the number may be split from its label).
@@ -722,7 +786,7 @@ func direction(angle float64) int {
 
 // reading builds the Baidu response and the typed reading.
 func (a *analysis) reading(opt Options) *Reading {
-	rd := &Reading{Side: a.side, Fields: map[string]string{}, Correction: a.corr, Measures: a.measures}
+	rd := &Reading{Side: a.side, Fields: map[string]string{}, Correction: a.corr, Glyphs: a.glyphFixes, Measures: a.measures}
 	resp := &rd.Response
 	resp.WordsResult = map[string]Word{}
 	if opt.DetectDirection {
@@ -777,6 +841,11 @@ func (a *analysis) reading(opt Options) *Reading {
 	resp.WordsResultNum = len(resp.WordsResult)
 	if a.corr != nil && resp.WordsResult[KeyNumber].Words != "" {
 		resp.NumberCorrected = &NumberCorrection{Position: a.corr.Position, Read: string(a.corr.From), Written: string(a.corr.To)}
+	}
+	for _, g := range a.glyphFixes {
+		if _, ok := resp.WordsResult[g.Field]; ok {
+			resp.GlyphCorrected = append(resp.GlyphCorrected, GlyphCorrection{Field: g.Field, Position: g.Position, Read: g.Read, Written: g.Written})
+		}
 	}
 	if opt.DetectRisk {
 		resp.RiskType = riskType(a)

@@ -34,7 +34,11 @@ var (
 
 	// ValueX is where the front's values start after their labels.
 	FrontValueX = 160.0
-	NumberX     = 290.0
+	// NationValueX is where the nation starts, after its label.
+	NationValueX = AnchorNation.X + AnchorNation.W + 20
+	// ValueEm is the size of the short values (sex, nation, birth, address).
+	ValueEm = 26.0
+	NumberX = 290.0
 	// The 18 characters of the number: centre of the first, centre-to-centre
 	// pitch, and the row's centre line.
 	NumberFirstX = 302.0

@@ -83,6 +83,19 @@ type Response struct {
 	// field): present only when one low-confidence digit of the number was
 	// repaired through the GB 11643 checksum.
 	NumberCorrected *NumberCorrection `json:"idcard_number_corrected,omitempty"`
+	// GlyphCorrected (faceprint's addition) lists the characters where the
+	// recogniser's first choice was replaced by an alternative whose glyph
+	// matched the card clearly better (a rare name character such as 旸
+	// first read as the common 肠).
+	GlyphCorrected []GlyphCorrection `json:"glyph_corrected,omitempty"`
+}
+
+// GlyphCorrection is one character re-decided by its printed shape.
+type GlyphCorrection struct {
+	Field    string `json:"field"`
+	Position int    `json:"position"` // 0-based, in runes
+	Read     string `json:"read"`
+	Written  string `json:"written"`
 }
 
 // NumberCorrection says which digit of the number was repaired.
@@ -115,9 +128,10 @@ type Reading struct {
 	Response   Response
 	Side       string // side recognised on the card: front, back or "" (none)
 	Fields     map[string]string
-	Expired    bool        // back side: expiry date before now
-	Portrait   []byte      // JPEG of the portrait (front), when found
-	Correction *Correction // checksum repair of the number, when one was made
+	Expired    bool          // back side: expiry date before now
+	Portrait   []byte        // JPEG of the portrait (front), when found
+	Correction *Correction   // checksum repair of the number, when one was made
+	Glyphs     []GlyphChoice // characters re-decided by the glyph check
 	Measures   Measures
 	Millis     int64
 	Timing     ocr.Timing

@@ -193,8 +193,8 @@ func (g *Generator) RenderFront(r *rand.Rand, p Person, portrait image.Image) *i
 	}
 	vx := idcard.FrontValueX
 	text(img, f.Bold, 30, vx, idcard.AnchorName.Y-3, 2, ink, p.Name)
-	text(img, f.Serif, 26, vx, idcard.AnchorSex.Y-1, 0, ink, p.Sex)
-	text(img, f.Serif, 26, idcard.AnchorNation.X+idcard.AnchorNation.W+20, idcard.AnchorNation.Y-1, 0, ink, p.Nation)
+	text(img, f.Serif, idcard.ValueEm, vx, idcard.AnchorSex.Y-1, 0, ink, p.Sex)
+	text(img, f.Serif, idcard.ValueEm, idcard.NationValueX, idcard.AnchorNation.Y-1, 0, ink, p.Nation)
 	// 出生: "1990 年 1 月 1 日" with the numbers unpadded, as printed.
 	by := idcard.AnchorBirth.Y - 1
 	x := text(img, f.Serif, 26, vx, by, 0, ink, p.Birth[:4])

@@ -133,3 +133,10 @@ func logAdd(a, b float64) float64 {
 	}
 	return a + math.Log1p(math.Exp(b-a))
 }
+
+// ReadQuads recognises the text in each box of img as it is (no detection,
+// no orientation): a caller re-reads a region it has located, such as the
+// place of a character the line's reading dropped.
+func (e *Engine) ReadQuads(ctx context.Context, img image.Image, qs []Quad) ([]Line, error) {
+	return e.recognize(ctx, ToRGBA(img), qs)
+}
