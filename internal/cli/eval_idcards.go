@@ -60,6 +60,8 @@ type IDCardEval struct {
 	LatencyP95 float64  `json:"latency_p95_ms"`
 	PeakRSSMB  float64  `json:"peak_rss_mb"`
 	Misses     []string `json:"misses,omitempty"`
+	// GlyphWrongs lists the glyph changes the truth contradicts.
+	GlyphWrongs []string `json:"glyph_changes_contradicted,omitempty"`
 }
 
 func newEvalIDCardsCmd(env *Env) *cobra.Command {
@@ -142,6 +144,8 @@ and the process's peak RSS.`,
 					rep.GlyphFixes++
 					if want := []rune(t.Fields[g.Field]); g.Position >= len(want) || string(want[g.Position]) != g.Written {
 						rep.GlyphWrong++
+						rep.GlyphWrongs = append(rep.GlyphWrongs, fmt.Sprintf("%s: %s[%d] %q→%q, truth %q",
+							filepath.Base(t.File), g.Field, g.Position, g.Read, g.Written, t.Fields[g.Field]))
 					}
 				}
 				switch t.RiskType {
@@ -308,6 +312,9 @@ func printIDCardEval(env *Env, r *IDCardEval) {
 	fmt.Fprintf(w, "image_status confusion (truth → got): %v\n", r.StatusConf)
 	fmt.Fprintf(w, "risk_type confusion (truth → got): %v\n", r.RiskConf)
 	fmt.Fprintf(w, "latency p50 %.0f ms, p95 %.0f ms; peak RSS %.0f MB\n", r.LatencyP50, r.LatencyP95, r.PeakRSSMB)
+	for _, m := range r.GlyphWrongs {
+		fmt.Fprintln(w, "  glyph change contradicted:", m)
+	}
 	for _, m := range r.Misses {
 		fmt.Fprintln(w, "  miss", m)
 	}

@@ -81,7 +81,7 @@ func (a *analysis) glyphCheck(field string, s segment, em float64) string {
 			continue
 		}
 		pic := grayCrop(a.cardImg, ctr.X-em, ctr.Y-0.85*em, ctr.X+em, ctr.Y+0.85*em)
-		if pic == nil {
+		if pic == nil || washedOut(pic) {
 			continue
 		}
 		sc := a.glyphs.Score(pic, em, cands)
@@ -159,7 +159,7 @@ func (a *analysis) recoverDropped(field string, s segment, out []rune, centres [
 		if p, m, ok := locate(k); ok {
 			// a full-width character after the last ink (digits are narrower)
 			at := ocr.Point{X: p.X + m.W/2 + 0.1*m.Em + m.Em/2, Y: p.Y} // the card is upright
-			if at.X+m.Em/2 < PortraitBox.X0 {
+			if at.X+m.Em/2 < PortraitBox.X0 && !a.otherLineAt(s.Line, a.toImage.Apply(at)) {
 				holes = append(holes, hole{k, at})
 			}
 		}
@@ -176,6 +176,37 @@ func (a *analysis) recoverDropped(field string, s segment, out []rune, centres [
 		a.glyphFixes = append(a.glyphFixes, GlyphChoice{Field: field, Position: pos, Written: string(r), Corr: [2]float64{-1, corr}})
 	}
 	return out
+}
+
+// otherLineAt reports whether a text line other than l covers image point
+// p: the text there was read already (a fragment box "住址四" overlapping
+// the line "四川省…" must not be continued with 川).
+func (a *analysis) otherLineAt(l *ocr.Line, p ocr.Point) bool {
+	for i := range a.res.Lines {
+		o := &a.res.Lines[i]
+		if o != l && inside(o.Box, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// inside reports whether p lies in the convex quad q.
+func inside(q ocr.Quad, p ocr.Point) bool {
+	sign := 0.0
+	for i := range 4 {
+		a, b := q[i], q[(i+1)%4]
+		c := (b.X-a.X)*(p.Y-a.Y) - (b.Y-a.Y)*(p.X-a.X)
+		if c == 0 {
+			continue
+		}
+		if sign == 0 {
+			sign = c
+		} else if (c > 0) != (sign > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // readGap re-reads one character's place (card coordinates) and returns the
@@ -206,7 +237,7 @@ func (a *analysis) readGap(at ocr.Point, em float64) (rune, float64, bool) {
 		return 0, 0, false
 	}
 	pic := grayCrop(a.cardImg, at.X-0.8*em, at.Y-0.85*em, at.X+0.8*em, at.Y+0.85*em)
-	if pic == nil {
+	if pic == nil || washedOut(pic) {
 		return 0, 0, false
 	}
 	ms := a.glyphs.Match(pic, em, cands)
@@ -229,6 +260,22 @@ func (a *analysis) readGap(at ocr.Point, em float64) (rune, float64, bool) {
 func dist(p, q ocr.Point) float64 { return math.Hypot(p.X-q.X, p.Y-q.Y) }
 
 func mid(p, q ocr.Point) ocr.Point { return ocr.Point{X: (p.X + q.X) / 2, Y: (p.Y + q.Y) / 2} }
+
+// washedOut reports a picture whose darkest ink is light grey (over-
+// exposure): strokes are lost there, and glyphs would match what is left.
+func washedOut(g *image.Gray) bool {
+	var hist [256]int
+	for _, v := range g.Pix {
+		hist[v]++
+	}
+	n, need := 0, len(g.Pix)/50 // the darkest 2 %
+	for v, c := range hist {
+		if n += c; n >= need {
+			return float64(v) > InkWashedOut
+		}
+	}
+	return true
+}
 
 // grayCrop is the luma of img in the rectangle (clamped); nil when too small.
 func grayCrop(img *image.RGBA, x0, y0, x1, y1 float64) *image.Gray {
@@ -261,7 +308,7 @@ func (a *analysis) readByGlyphs(x, y, em float64, cands []string) string {
 	// off by a fraction of an em), by its first rune for every candidate.
 	x0, y0 := x-0.6*em, y-0.5*em
 	pic := grayCrop(a.cardImg, x0, y0, x+1.6*em, y+1.5*em)
-	if pic == nil {
+	if pic == nil || washedOut(pic) {
 		return ""
 	}
 	x0, y0 = math.Max(0, math.Floor(x0)), math.Max(0, math.Floor(y0))
