@@ -81,7 +81,7 @@ func (a *analysis) glyphCheck(field string, s segment, em float64) string {
 			continue
 		}
 		pic := grayCrop(a.cardImg, ctr.X-em, ctr.Y-0.85*em, ctr.X+em, ctr.Y+0.85*em)
-		if pic == nil || washedOut(pic) {
+		if pic == nil || a.inkLost() {
 			continue
 		}
 		sc := a.glyphs.Score(pic, em, cands)
@@ -237,7 +237,7 @@ func (a *analysis) readGap(at ocr.Point, em float64) (rune, float64, bool) {
 		return 0, 0, false
 	}
 	pic := grayCrop(a.cardImg, at.X-0.8*em, at.Y-0.85*em, at.X+0.8*em, at.Y+0.85*em)
-	if pic == nil || washedOut(pic) {
+	if pic == nil || a.inkLost() {
 		return 0, 0, false
 	}
 	ms := a.glyphs.Match(pic, em, cands)
@@ -261,20 +261,14 @@ func dist(p, q ocr.Point) float64 { return math.Hypot(p.X-q.X, p.Y-q.Y) }
 
 func mid(p, q ocr.Point) ocr.Point { return ocr.Point{X: (p.X + q.X) / 2, Y: (p.Y + q.Y) / 2} }
 
-// washedOut reports a picture whose darkest ink is light grey (over-
-// exposure): strokes are lost there, and glyphs would match what is left.
-func washedOut(g *image.Gray) bool {
-	var hist [256]int
-	for _, v := range g.Pix {
-		hist[v]++
+// inkLost reports an over- or under-exposed card: strokes are lost there,
+// and glyphs would match what is left (the glyph check then abstains).
+func (a *analysis) inkLost() bool {
+	switch qualityStatus(a.measures) {
+	case StatusOverExposure, StatusOverDark:
+		return true
 	}
-	n, need := 0, len(g.Pix)/50 // the darkest 2 %
-	for v, c := range hist {
-		if n += c; n >= need {
-			return float64(v) > InkWashedOut
-		}
-	}
-	return true
+	return false
 }
 
 // grayCrop is the luma of img in the rectangle (clamped); nil when too small.
@@ -308,7 +302,7 @@ func (a *analysis) readByGlyphs(x, y, em float64, cands []string) string {
 	// off by a fraction of an em), by its first rune for every candidate.
 	x0, y0 := x-0.6*em, y-0.5*em
 	pic := grayCrop(a.cardImg, x0, y0, x+1.6*em, y+1.5*em)
-	if pic == nil || washedOut(pic) {
+	if pic == nil || a.inkLost() {
 		return ""
 	}
 	x0, y0 = math.Max(0, math.Floor(x0)), math.Max(0, math.Floor(y0))

@@ -294,8 +294,8 @@ func analyse(ctx context.Context, eng *ocr.Engine, glyphs *glyph.Matcher, res *o
 			a.portrait = ocr.WarpQuad(src, q, int(pb.X1-pb.X0), int(pb.Y1-pb.Y0))
 		}
 	}
+	a.measure(opt.DetectRisk) // before the fields: the glyph check heeds exposure
 	a.extract(opt)
-	a.measure(opt.DetectRisk)
 	return a
 }
 
