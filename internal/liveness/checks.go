@@ -362,6 +362,9 @@ func (a *analysis) checkMotion() {
 	}
 	a.check("appearance_change", a.appearanceChange(), minApp, true, ReasonFlatMotion, a.model, t)
 	a.check("yaw_parallax", a.yawParallax(), a.th.MinParallax, true, ReasonFlatMotion, a.model, t)
+	t = time.Now()
+	np, _ := a.nonPlanar()
+	a.check("non_planar_motion", np, a.th.MinNonPlanar, true, ReasonFlatMotion, a.model, t)
 }
 
 // yawParallax: when the pose model sees the head turn (yaw range ≥ 8°), the

@@ -20,6 +20,10 @@ type Thresholds struct {
 	// MinAppearanceNearFar replaces MinAppearance in near-far challenges
 	MinAppearanceNearFar float64
 	MinParallax          float64 // nose shift across the face per 10° of yaw (yawParallax)
+	// MinNonPlanar: the face's grey-level residual after the best homography
+	// and brightness change between frames whose pose differs ≥ 8°
+	// (nonPlanar); a tilted flat picture leaves only noise
+	MinNonPlanar float64
 	// MaxDupShare is the share of successive frame pairs allowed to be
 	// identical: a camera slower than the page's 10 fps makes the page grab
 	// the same camera frame twice (cap13_edit2.mp4's webcam at 10 fps: up to
@@ -46,7 +50,7 @@ func LevelThresholds(level string) Thresholds {
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
 		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.2, MinAppearanceNearFar: 0.09, MinParallax: 0.03,
-		MaxDupShare: 0.6, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 1.2,
+		MinNonPlanar: 0.12, MaxDupShare: 0.6, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 1.2,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,
 		NearFarRatio: 1.25, NearFarNonRigid: 0.02,
@@ -56,11 +60,11 @@ func LevelThresholds(level string) Thresholds {
 	case plan.LevelStrict:
 		t.MinFaceShare, t.MinFacePx, t.MinLive, t.MinIdentityCos = 0.9, 80, 0.8, 0.5
 		t.MinNonRigid, t.TurnDeg, t.FlashCos, t.NearFarRatio = 0.03, 12, 0.6, 1.35
-		t.MaxDupShare, t.TimingSlackMS = 0.5, 1000
+		t.MaxDupShare, t.TimingSlackMS, t.MinNonPlanar = 0.5, 1000, 0.13
 	case plan.LevelLoose:
 		t.MinFaceShare, t.MinFacePx, t.MinLive, t.MinIdentityCos = 0.7, 40, 0.4, 0.4
 		t.MinNonRigid, t.TurnDeg, t.FlashCos, t.NearFarRatio = 0.02, 8, 0.4, 1.15
-		t.BlinkRatio, t.TimingSlackMS = 0.8, 2000
+		t.BlinkRatio, t.TimingSlackMS, t.MinNonPlanar = 0.8, 2000, 0.11
 	}
 	return t
 }
