@@ -18,10 +18,10 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
-	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 
 	"github.com/faceprint/faceprint/internal/idcard"
+	"github.com/faceprint/faceprint/internal/idcard/glyph"
 )
 
 // Font files from Debian fonts-noto-cjk and fonts-ocr-b. OCRB.otf drops the
@@ -70,29 +70,7 @@ func loadCJK(path string) (*opentype.Font, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoFonts, err)
 	}
-	coll, err := opentype.ParseCollection(data)
-	if err != nil {
-		return nil, fmt.Errorf("cardgen: parse %s: %w", path, err)
-	}
-	var buf sfnt.Buffer
-	var first *opentype.Font
-	for i := 0; i < coll.NumFonts(); i++ {
-		f, err := coll.Font(i)
-		if err != nil {
-			continue
-		}
-		if first == nil {
-			first = f
-		}
-		name, _ := f.Name(&buf, sfnt.NameIDFamily)
-		if strings.HasSuffix(name, " SC") {
-			return f, nil
-		}
-	}
-	if first == nil {
-		return nil, fmt.Errorf("cardgen: %s holds no usable font", path)
-	}
-	return first, nil
+	return glyph.ParseCJK(path, data)
 }
 
 func face(f *opentype.Font, size float64) font.Face {

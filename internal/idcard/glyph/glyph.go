@@ -120,7 +120,7 @@ func (m *Matcher) load(path string) (*opentype.Font, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glyph: map %s: %w", path, err)
 	}
-	f, err := parse(path, data)
+	f, err := ParseCJK(path, data)
 	if err != nil {
 		_ = syscall.Munmap(data)
 		return nil, err
@@ -129,7 +129,9 @@ func (m *Matcher) load(path string) (*opentype.Font, error) {
 	return f, nil
 }
 
-func parse(path string, data []byte) (*opentype.Font, error) {
+// ParseCJK parses a font file or collection (data, read from path) and
+// returns its Simplified Chinese member, else its first usable font.
+func ParseCJK(path string, data []byte) (*opentype.Font, error) {
 	coll, err := opentype.ParseCollection(data)
 	if err != nil {
 		return nil, fmt.Errorf("glyph: parse %s: %w", path, err)
