@@ -22,11 +22,9 @@ var canonical = func() [5]face.Point {
 	return ref
 }()
 
-// alignedCrop samples the face into a cropSide² grey patch through the
-// similarity that maps the canonical points onto the face's key points,
-// normalised to zero mean and unit deviation (insensitive to exposure).
-func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
-	// similarity canonical → image: x' = a·x − b·y + c, y' = b·x + a·y + d
+// canonicalSimilarity is the similarity mapping the canonical key points
+// onto the face's (least squares): x' = a·x − b·y + c, y' = b·x + a·y + d.
+func canonicalSimilarity(f face.Face) (a, b, c, d float64, ok bool) {
 	var mcx, mcy, mix, miy float64
 	for i := range 5 {
 		mcx += canonical[i].X / 5
@@ -43,10 +41,20 @@ func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
 		den += x*x + y*y
 	}
 	if den == 0 {
+		return 0, 0, 0, 0, false
+	}
+	a, b = n1/den, n2/den
+	return a, b, mix - (a*mcx - b*mcy), miy - (b*mcx + a*mcy), true
+}
+
+// alignedCrop samples the face into a cropSide² grey patch through the
+// similarity that maps the canonical points onto the face's key points,
+// normalised to zero mean and unit deviation (insensitive to exposure).
+func alignedCrop(img *image.NRGBA, f face.Face) []float32 {
+	a, b, c, d, ok := canonicalSimilarity(f)
+	if !ok {
 		return nil
 	}
-	a, b := n1/den, n2/den
-	c, d := mix-(a*mcx-b*mcy), miy-(b*mcx+a*mcy)
 	out := make([]float32, cropSide*cropSide)
 	bw, bh := img.Bounds().Dx(), img.Bounds().Dy()
 	// sample a 2×2 grid per output pixel: a cheap low-pass against aliasing

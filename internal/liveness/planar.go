@@ -610,26 +610,10 @@ func mul3(a, b [9]float64) [9]float64 {
 // crop, mapped into the image by the similarity of the five key points)
 // and the grid's spacing in pixels.
 func faceGrid(f face.Face, n int) ([]face.Point, float64) {
-	var mcx, mcy, mix, miy float64
-	for i := range 5 {
-		mcx += canonical[i].X / 5
-		mcy += canonical[i].Y / 5
-		mix += f.KeyPoints[i].X / 5
-		miy += f.KeyPoints[i].Y / 5
-	}
-	var n1, n2, den float64
-	for i := range 5 {
-		x, y := canonical[i].X-mcx, canonical[i].Y-mcy
-		u, v := f.KeyPoints[i].X-mix, f.KeyPoints[i].Y-miy
-		n1 += x*u + y*v
-		n2 += x*v - y*u
-		den += x*x + y*y
-	}
-	if den == 0 {
+	a, b, c, d, ok := canonicalSimilarity(f)
+	if !ok {
 		return nil, 0
 	}
-	a, b := n1/den, n2/den
-	c, d := mix-(a*mcx-b*mcy), miy-(b*mcx+a*mcy)
 	// the inner face in canonical crop units (cropSide 32)
 	const x0, x1, y0, y1 = 7.0, 25.0, 9.0, 29.0
 	pts := make([]face.Point, 0, n*n)
