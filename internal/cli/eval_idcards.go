@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ func newEvalIDCardsCmd(env *Env) *cobra.Command {
 		limit   int
 		verbose bool
 		dump    string
+		prof    string
 	)
 	cmd := &cobra.Command{
 		Use:   "idcards DIR",
@@ -94,6 +96,13 @@ and the process's peak RSS.`,
 				return err
 			}
 			defer done()
+			if prof != "" {
+				stop, err := startCPUProfile(prof)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			rep := &IDCardEval{FieldExact: map[string]float64{}, FieldCounts: map[string][2]int{},
 				StatusConf: map[string]map[string]int{}, RiskConf: map[string]map[string]int{}}
 			var lat []float64
@@ -132,7 +141,7 @@ and the process's peak RSS.`,
 				got := rd.Response
 				if dumpF != nil {
 					line, _ := json.Marshal(map[string]any{"file": t.File, "status": t.ImageStatus, "risk": t.RiskType, "got_status": got.ImageStatus,
-						"got_risk": got.RiskType, "capture": t.Capture, "measures": rd.Measures, "timing_ms": []int64{rd.Timing.Detect.Milliseconds(), rd.Timing.Classify.Milliseconds(), rd.Timing.Recognize.Milliseconds()}})
+						"got_risk": got.RiskType, "capture": t.Capture, "measures": rd.Measures, "timing_ms": []int64{rd.Timing.Detect.Milliseconds(), rd.Timing.Classify.Milliseconds(), rd.Timing.Recognize.Milliseconds(), rd.Millis}, "total_ms": time.Since(start).Milliseconds()})
 					fmt.Fprintln(dumpF, string(line))
 				}
 				inc(rep.StatusConf, t.ImageStatus, got.ImageStatus)
@@ -244,6 +253,7 @@ and the process's peak RSS.`,
 	f.IntVar(&limit, "limit", 0, "score only the first N photos")
 	f.BoolVar(&verbose, "verbose", false, "print each miss as it happens")
 	f.StringVar(&dump, "dump", "", "write per-photo measures and decisions as JSON lines to this file")
+	f.StringVar(&prof, "cpuprofile", "", "write a Go CPU profile of the readings to this file (go tool pprof)")
 	return cmd
 }
 
@@ -274,6 +284,19 @@ func percentile(sorted []float64, p float64) float64 {
 	}
 	i := int(p * float64(len(sorted)-1))
 	return sorted[i]
+}
+
+// startCPUProfile profiles the process until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) on Linux.

@@ -294,8 +294,18 @@ func analyse(ctx context.Context, eng *ocr.Engine, glyphs *glyph.Matcher, res *o
 			a.portrait = ocr.WarpQuad(src, q, int(pb.X1-pb.X0), int(pb.Y1-pb.Y0))
 		}
 	}
-	a.measure(opt.DetectRisk) // before the fields: the glyph check heeds exposure
+	// The screen spectrum (the costliest measure, only for risk) needs only
+	// the card's place: it runs while the fields are read.
+	var peak chan float64
+	if opt.DetectRisk && a.hasCard {
+		peak = make(chan float64, 1)
+		go func() { peak <- screenPeak(src, a.toImage) }()
+	}
+	a.measure() // before the fields: the glyph check heeds exposure
 	a.extract(opt)
+	if peak != nil {
+		a.measures.ScreenPeak = <-peak
+	}
 	return a
 }
 

@@ -3,8 +3,6 @@ package idcard
 import (
 	"image"
 	"math"
-	"math/cmplx"
-	"sort"
 
 	"github.com/faceprint/faceprint/internal/vision/ocr"
 )
@@ -22,9 +20,9 @@ var (
 	ScreenUnknownFrom  = 900.0  // from here to ScreenPeakMin: cannot tell
 )
 
-// measure fills a.measures from the rectified card and the photo; the
-// screen spectrum only when risk is asked for (it is the costliest measure).
-func (a *analysis) measure(risk bool) {
+// measure fills a.measures from the rectified card and the photo, all but
+// the screen spectrum (screenPeak, run alongside the field reading).
+func (a *analysis) measure() {
 	m := &a.measures
 	m.Anchors = a.anchors
 	var confSum float64
@@ -59,9 +57,6 @@ func (a *analysis) measure(risk bool) {
 	// heavy defocus remains.
 	half, hw, hh := halve(luma, CardW, CardH)
 	m.Sharpness = sharpness(half, hw, hh)
-	if risk {
-		m.ScreenPeak = screenPeak(a.src, a.toImage)
-	}
 }
 
 // halve box-averages a plane to half size.
@@ -167,173 +162,6 @@ func sharpness(l []float64, w, h int) float64 {
 		return 0
 	}
 	return lap / float64(n) / variance / 16
-}
-
-// screenPeak looks for the periodic structure a display adds (sub-pixel
-// grid, moiré) in the photo's own pixels (rectifying would resample the
-// grid away). For 3×3 windowed patches inside the card it takes the power
-// spectra of luminance and of the red−blue chroma, normalises each by the
-// median of its frequency ring, and keeps per frequency the median over
-// patches: a screen's pattern peaks in every patch, a card's own periodic
-// print (the number's fixed pitch, text lines) only in some. It returns the
-// strongest such peak. JPEG block harmonics are skipped.
-func screenPeak(src *image.RGBA, toImage ocr.Homography) float64 {
-	// Patch size: 128 when the card is large enough in the photo, else 64.
-	w := math.Hypot(toImage.Apply(ocr.Point{X: CardW, Y: CardH / 2}).X-toImage.Apply(ocr.Point{X: 0, Y: CardH / 2}).X,
-		toImage.Apply(ocr.Point{X: CardW, Y: CardH / 2}).Y-toImage.Apply(ocr.Point{X: 0, Y: CardH / 2}).Y)
-	n := 128
-	if w < 560 {
-		n = 64
-	}
-	var ratios [2][][]float64 // [channel][patch] → per-bin ratio
-	for _, cy := range []float64{0.3, 0.5, 0.7} {
-		for _, cx := range []float64{0.25, 0.45, 0.65} {
-			c := toImage.Apply(ocr.Point{X: cx * CardW, Y: cy * CardH})
-			x0, y0 := int(c.X)-n/2, int(c.Y)-n/2
-			if x0 < 0 || y0 < 0 || x0+n > src.Rect.Dx() || y0+n > src.Rect.Dy() {
-				continue
-			}
-			for ch := 0; ch < 2; ch++ {
-				ratios[ch] = append(ratios[ch], patchRatios(src, x0, y0, n, ch))
-			}
-		}
-	}
-	best := 0.0
-	for ch := 0; ch < 2; ch++ {
-		ps := ratios[ch]
-		if len(ps) < 3 {
-			continue
-		}
-		vals := make([]float64, len(ps))
-		for f := range ps[0] {
-			for k := range ps {
-				vals[k] = ps[k][f]
-			}
-			if m := median(vals); m > best {
-				best = m
-			}
-		}
-	}
-	return best
-}
-
-// patchRatios returns, for each frequency bin of an n×n patch (channel 0
-// luminance, 1 red−blue), its power over the median power of its ring;
-// excluded bins (low frequencies, JPEG harmonics, axes) are 0.
-func patchRatios(src *image.RGBA, x0, y0, n, ch int) []float64 {
-	buf := make([]complex128, n*n)
-	var mean float64
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			o := (y0+y)*src.Stride + (x0+x)*4
-			r, g, b := float64(src.Pix[o]), float64(src.Pix[o+1]), float64(src.Pix[o+2])
-			v := 0.299*r + 0.587*g + 0.114*b
-			if ch == 1 {
-				v = r - b
-			}
-			buf[y*n+x] = complex(v, 0)
-			mean += v
-		}
-	}
-	mean /= float64(n * n)
-	win := make([]float64, n)
-	for i := range win {
-		win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n-1))
-	}
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			buf[y*n+x] = complex((real(buf[y*n+x])-mean)*win[x]*win[y], 0)
-		}
-	}
-	fft2(buf, n)
-	pow := make([]float64, n*n)
-	for i, v := range buf {
-		a := cmplx.Abs(v)
-		pow[i] = a * a
-	}
-	freq := func(i int) int {
-		if i > n/2 {
-			return i - n
-		}
-		return i
-	}
-	rings := make([][]float64, n)
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			r := int(math.Round(math.Hypot(float64(freq(x)), float64(freq(y)))))
-			if r < n {
-				rings[r] = append(rings[r], pow[y*n+x])
-			}
-		}
-	}
-	med := make([]float64, n)
-	for r, v := range rings {
-		med[r] = median(v)
-	}
-	out := make([]float64, n*n)
-	block := n / 8 // JPEG 8×8 blocks: harmonics every n/8 bins
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			fx, fy := freq(x), freq(y)
-			r := int(math.Round(math.Hypot(float64(fx), float64(fy))))
-			if r < n/24+2 || r >= n/2 || fx%block == 0 || fy%block == 0 || med[r] <= 0 {
-				continue
-			}
-			out[y*n+x] = pow[y*n+x] / med[r]
-		}
-	}
-	return out
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	c := append([]float64(nil), v...)
-	sort.Float64s(c)
-	return c[len(c)/2]
-}
-
-// fft2 is an in-place 2-D radix-2 FFT of an n×n block (n a power of two).
-func fft2(b []complex128, n int) {
-	for y := 0; y < n; y++ {
-		fft(b[y*n : (y+1)*n])
-	}
-	col := make([]complex128, n)
-	for x := 0; x < n; x++ {
-		for y := 0; y < n; y++ {
-			col[y] = b[y*n+x]
-		}
-		fft(col)
-		for y := 0; y < n; y++ {
-			b[y*n+x] = col[y]
-		}
-	}
-}
-
-func fft(a []complex128) {
-	n := len(a)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			a[i], a[j] = a[j], a[i]
-		}
-	}
-	for l := 2; l <= n; l <<= 1 {
-		w := cmplx.Exp(complex(0, -2*math.Pi/float64(l)))
-		for i := 0; i < n; i += l {
-			wk := complex(1, 0)
-			for k := 0; k < l/2; k++ {
-				u, v := a[i+k], a[i+k+l/2]*wk
-				a[i+k], a[i+k+l/2] = u+v, u-v
-				wk *= w
-			}
-		}
-	}
 }
 
 // qualityStatus turns the measures into image_status for a card of the right side.

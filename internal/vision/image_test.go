@@ -286,3 +286,35 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// ToNRGBA's fast path (drawing opaque sources through RGBA) must give the
+// same pixels as the colour model's own conversion.
+func TestToNRGBAMatchesColorModel(t *testing.T) {
+	r := image.Rect(0, 0, 37, 23)
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	gray := image.NewGray(r)
+	cmyk := image.NewCMYK(r)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(i * 7)
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = uint8(i*13), uint8(255-i*5)
+	}
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 3)
+	}
+	for i := range cmyk.Pix {
+		cmyk.Pix[i] = uint8(i * 11)
+	}
+	for _, src := range []image.Image{ycc, gray, cmyk} {
+		got := ToNRGBA(src)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				want := color.NRGBAModel.Convert(src.At(x, y)).(color.NRGBA)
+				if g := got.NRGBAAt(x, y); g != want {
+					t.Fatalf("%T at (%d,%d): got %v, want %v", src, x, y, g, want)
+				}
+			}
+		}
+	}
+}
