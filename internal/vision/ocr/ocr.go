@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/faceprint/faceprint/internal/vision"
@@ -192,17 +193,16 @@ func (e *Engine) Detect(ctx context.Context, img *image.RGBA) ([]Quad, []float32
 	sx, sy := float64(src.Rect.Dx())/float64(rw), float64(src.Rect.Dy())/float64(rh)
 	resized := Warp(src, Homography{sx, 0, 0, 0, sy, 0, 0, 0, 1}, rw, rh)
 	data := make([]float32, 3*rw*rh)
-	mean := [3]float32{0.485, 0.456, 0.406}
-	std := [3]float32{0.229, 0.224, 0.225}
+	lut := detNormTable()
 	plane := rw * rh
 	for y := 0; y < rh; y++ {
 		for x := 0; x < rw; x++ {
 			o := y*resized.Stride + x*4
 			i := y*rw + x
-			// BGR order, ImageNet statistics applied in that order (as PaddleOCR does).
-			data[i] = (float32(resized.Pix[o+2])/255 - mean[0]) / std[0]
-			data[plane+i] = (float32(resized.Pix[o+1])/255 - mean[1]) / std[1]
-			data[2*plane+i] = (float32(resized.Pix[o])/255 - mean[2]) / std[2]
+			// BGR order
+			data[i] = lut[0][resized.Pix[o+2]]
+			data[plane+i] = lut[1][resized.Pix[o+1]]
+			data[2*plane+i] = lut[2][resized.Pix[o]]
 		}
 	}
 	out, err := e.det.Run(ctx, vision.Tensor{Shape: []int64{1, 3, int64(rh), int64(rw)}, Data: data})
@@ -227,6 +227,20 @@ func (e *Engine) Detect(ctx context.Context, img *image.RGBA) ([]Quad, []float32
 	}
 	return quads, scores, nil
 }
+
+// detNormTable maps a byte of the B, G and R planes to the detector's
+// input: ImageNet statistics applied in BGR order, as PaddleOCR does.
+var detNormTable = sync.OnceValue(func() *[3][256]float32 {
+	mean := [3]float32{0.485, 0.456, 0.406}
+	std := [3]float32{0.229, 0.224, 0.225}
+	var t [3][256]float32
+	for c := range 3 {
+		for v := range 256 {
+			t[c][v] = (float32(v)/255 - mean[c]) / std[c]
+		}
+	}
+	return &t
+})
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 

@@ -186,7 +186,17 @@ func Warp(src *image.RGBA, toSrc Homography, w, h int) *image.RGBA {
 	if sw == 0 || sh == 0 {
 		return dst
 	}
-	H := toSrc
+	if H := toSrc; H[1] == 0 && H[3] == 0 && H[6] == 0 && H[7] == 0 && H[8] == 1 {
+		warpScale(src, H, dst)
+	} else {
+		warpGeneral(src, H, dst)
+	}
+	return dst
+}
+
+func warpGeneral(src *image.RGBA, H Homography, dst *image.RGBA) {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	w, h := dst.Rect.Dx(), dst.Rect.Dy()
 	for v := 0; v < h; v++ {
 		o := v * dst.Stride
 		fv := float64(v) + 0.5
@@ -206,7 +216,55 @@ func Warp(src *image.RGBA, toSrc Homography, w, h int) *image.RGBA {
 			o += 4
 		}
 	}
-	return dst
+}
+
+// warpScale is Warp for a transform that only scales and shifts (resizing
+// for the detector): the per-column and per-row sample positions are
+// computed once, with the same arithmetic as the general path, so the
+// result is identical.
+func warpScale(src *image.RGBA, H Homography, dst *image.RGBA) {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	w, h := dst.Rect.Dx(), dst.Rect.Dy()
+	type tap struct {
+		i0, i1 int     // byte offsets (x) or row offsets (y) of the two taps
+		f      float32 // weight of the second tap
+	}
+	taps := func(pos func(k int) float64, n, limit, stride int) []tap {
+		t := make([]tap, n)
+		for k := range t {
+			p := pos(k)
+			p = math.Max(0, math.Min(float64(limit-1), p))
+			p0 := int(p)
+			p1 := min(p0+1, limit-1)
+			t[k] = tap{p0 * stride, p1 * stride, float32(p - float64(p0))}
+		}
+		return t
+	}
+	// x as the general path steps it: start at u = ½, add H[0] per pixel.
+	xs := make([]float64, w)
+	nx := H[0]*0.5 + H[1]*0.5 + H[2]
+	for u := range xs {
+		xs[u] = nx - 0.5
+		nx += H[0]
+	}
+	cols := taps(func(u int) float64 { return xs[u] }, w, sw, 4)
+	rows := taps(func(v int) float64 { fv := float64(v) + 0.5; return H[3]*0.5 + H[4]*fv + H[5] - 0.5 }, h, sh, src.Stride)
+	p := src.Pix
+	for v, ry := range rows {
+		fy := ry.f
+		o := v * dst.Stride
+		for _, cx := range cols {
+			fx := cx.f
+			w00, w01 := (1-fx)*(1-fy), fx*(1-fy)
+			w10, w11 := (1-fx)*fy, fx*fy
+			i00, i01, i10, i11 := ry.i0+cx.i0, ry.i0+cx.i1, ry.i1+cx.i0, ry.i1+cx.i1
+			for c := 0; c < 3; c++ {
+				dst.Pix[o+c] = uint8(float32(p[i00+c])*w00 + float32(p[i01+c])*w01 + float32(p[i10+c])*w10 + float32(p[i11+c])*w11 + 0.5)
+			}
+			dst.Pix[o+3] = 255
+			o += 4
+		}
+	}
 }
 
 // sample writes the bilinear sample of src at (x,y) into out (RGBA, opaque).
