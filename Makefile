@@ -32,7 +32,8 @@ testdata:
 test: testdata vet
 	pg=$$(scripts/pg.sh start) && export FACEPRINT_TEST_PG_URL=$$pg FACEPRINT_MODELS_DIR=$(CURDIR)/models && \
 	$(GO) test $(GOTEST_FLAGS) ./... && \
-	$(GO) test -race -timeout 20m ./internal/store/... ./internal/verify/... ./internal/auth/... ./internal/api/... ./internal/vision/... ./internal/idcard/glyph/...
+	$(GO) test -race -timeout 20m ./internal/store/... ./internal/verify/... ./internal/auth/... ./internal/api/... ./internal/vision/... ./internal/idcard/glyph/... && \
+	$(GO) test -race -timeout 20m -run 'TestConcurrentReads|TestScreenPeak|TestInkAt' ./internal/idcard/
 
 vet:
 	$(GO) vet ./...
