@@ -385,35 +385,19 @@ func registerLevel(pj greyPatch, s []face.Point, tmpl []float64, cj face.Point, 
 				jtr[a] += jac[a] * r
 			}
 		}
+		rows := make([][]float64, 10)
 		for a := range 10 {
 			for b := range a {
 				jtj[a][b] = jtj[b][a]
 			}
+			rows[a] = jtj[a][:]
 		}
-		improved := false
-		for range 5 {
-			m := jtj
-			var g [10]float64
-			for a := range 10 {
-				m[a][a] *= 1 + lambda
-				g[a] = -jtr[a]
-			}
-			step, ok := solve10(m, g)
-			if !ok {
-				break
-			}
-			next := par
-			for a := range 10 {
-				next[a] += step[a]
-			}
-			if nss, ok := cost(next); ok && nss < ss {
-				improved = ss-nss > 1e-5*ss
-				par, ss = next, nss
-				lambda = max(lambda/10, 1e-9)
-				break
-			}
-			lambda *= 10
+		next, nss, ok := lmStep(rows, jtr[:], par[:], ss, &lambda, 5, func(p []float64) (float64, bool) { return cost([10]float64(p)) })
+		if !ok {
+			break
 		}
+		improved := ss-nss > 1e-5*ss
+		par, ss = [10]float64(next), nss
 		if !improved {
 			break
 		}
@@ -562,35 +546,54 @@ func refineHomography(h [9]float64, src, dst []face.Point) ([9]float64, float64)
 				jtr[a] += ju[a]*ru + jv[a]*rv
 			}
 		}
-		improved := false
-		for range 4 {
-			m := jtj
-			var g [8]float64
-			for a := range 8 {
-				m[a][a] *= 1 + lambda
-				g[a] = -jtr[a]
-			}
-			step, ok := solve8(m, g)
-			if !ok {
-				break
-			}
-			next := h
-			for a := range 8 {
-				next[a] += step[a]
-			}
-			if nss := homSSE(next, src, dst); nss < ss {
-				h, ss = next, nss
-				lambda = max(lambda/10, 1e-9)
-				improved = true
-				break
-			}
-			lambda *= 10
+		rows := make([][]float64, 8)
+		for a := range rows {
+			rows[a] = jtj[a][:]
 		}
-		if !improved {
+		next, nss, ok := lmStep(rows, jtr[:], h[:8], ss, &lambda, 4, func(p []float64) (float64, bool) {
+			hn := h
+			copy(hn[:8], p)
+			return homSSE(hn, src, dst), true
+		})
+		if !ok {
 			break
 		}
+		copy(h[:8], next)
+		ss = nss
 	}
 	return h, ss
+}
+
+// lmStep is the search of one Levenberg–Marquardt iteration: it solves the
+// damped normal equations (JᵀJ with its diagonal scaled by 1+λ) δ = −Jᵀr,
+// raising λ tenfold until cost(par+δ) falls below ss, at most tries times,
+// and lowers λ tenfold on success. ok is false when no step lowered the
+// cost (or the system is singular).
+func lmStep(jtj [][]float64, jtr, par []float64, ss float64, lambda *float64, tries int, cost func([]float64) (float64, bool)) (next []float64, nss float64, ok bool) {
+	n := len(par)
+	for range tries {
+		m := make([][]float64, n)
+		g := make([]float64, n)
+		for a := range n {
+			m[a] = append([]float64(nil), jtj[a]...)
+			m[a][a] *= 1 + *lambda
+			g[a] = -jtr[a]
+		}
+		step := make([]float64, n)
+		if !gaussSolve(m, g, step) {
+			return nil, 0, false
+		}
+		next = append([]float64(nil), par...)
+		for a := range n {
+			next[a] += step[a]
+		}
+		if c, ok := cost(next); ok && c < ss {
+			*lambda = max(*lambda/10, 1e-9)
+			return next, c, true
+		}
+		*lambda *= 10
+	}
+	return nil, 0, false
 }
 
 func mul3(a, b [9]float64) [9]float64 {
@@ -634,17 +637,6 @@ func solve8(m [8][8]float64, b [8]float64) ([8]float64, bool) {
 		rows[i] = m[i][:]
 	}
 	var x [8]float64
-	ok := gaussSolve(rows, b[:], x[:])
-	return x, ok
-}
-
-// solve10 solves m·x = b (10 unknowns).
-func solve10(m [10][10]float64, b [10]float64) ([10]float64, bool) {
-	rows := make([][]float64, 10)
-	for i := range rows {
-		rows[i] = m[i][:]
-	}
-	var x [10]float64
 	ok := gaussSolve(rows, b[:], x[:])
 	return x, ok
 }
