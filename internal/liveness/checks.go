@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -544,7 +545,21 @@ func solve3(m [3][3]float64, b [3]float64) ([3]float64, bool) {
 // bestFrame picks the sharpest frontal frame with open eyes and returns the
 // face crop.
 func (a *analysis) bestFrame() image.Image {
-	best, bestScore := -1, math.Inf(-1)
+	if f := a.bestFrames(1); len(f) > 0 {
+		return f[0]
+	}
+	return nil
+}
+
+// bestFrames returns the face crops of up to n frames ranked by sharpness,
+// frontality, open eyes and live probability, at least 3 frames apart so
+// the set spans the capture rather than one instant.
+func (a *analysis) bestFrames(n int) []image.Image {
+	type cand struct {
+		i int
+		s float64
+	}
+	var cs []cand
 	for _, i := range a.faces {
 		f := a.obs[i].Face
 		s := math.Log1p(f.Quality.Sharpness) - math.Abs(f.Pose.Yaw-7)/10 - math.Abs(f.Pose.Pitch)/10 - math.Abs(f.Pose.Roll)/20
@@ -552,12 +567,27 @@ func (a *analysis) bestFrame() image.Image {
 		if f.HasLive {
 			s += f.Live
 		}
-		if s > bestScore {
-			best, bestScore = i, s
+		cs = append(cs, cand{i, s})
+	}
+	sort.SliceStable(cs, func(x, y int) bool { return cs[x].s > cs[y].s })
+	var picked []int
+	var out []image.Image
+	for _, c := range cs {
+		if len(out) == n {
+			break
 		}
+		near := false
+		for _, p := range picked {
+			if c.i-p < 3 && p-c.i < 3 {
+				near = true
+				break
+			}
+		}
+		if near {
+			continue
+		}
+		picked = append(picked, c.i)
+		out = append(out, cropForBest(a.obs[c.i].Img, a.obs[c.i].Face.Box))
 	}
-	if best < 0 {
-		return nil
-	}
-	return cropForBest(a.obs[best].Img, a.obs[best].Face.Box)
+	return out
 }

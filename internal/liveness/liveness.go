@@ -210,11 +210,14 @@ func (e *Engine) AnalyzeFrames(ctx context.Context, sec Secret, timed bool, fram
 	a := &analysis{sec: sec, timed: timed, th: th, obs: obs, model: e.face.ModelVersion(), dropped: dropped}
 	a.observeMillis = time.Since(t0).Milliseconds()
 	out := a.run()
-	if best := a.bestFrame(); best != nil {
+	for _, img := range a.bestFrames(5) {
 		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, best, &jpeg.Options{Quality: 90}); err == nil {
-			out.BestFrame = buf.Bytes()
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err == nil {
+			out.BestFrames = append(out.BestFrames, buf.Bytes())
 		}
+	}
+	if len(out.BestFrames) > 0 {
+		out.BestFrame = out.BestFrames[0]
 	}
 	return out, nil
 }

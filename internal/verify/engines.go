@@ -106,6 +106,10 @@ type LivenessOutcome struct {
 	LivenessScore float64 // 0–1
 	Spoofing      float64 // 0–1, higher = more likely an attack
 	BestFrame     []byte  // JPEG: sharp, frontal, eyes open; stored as the session's collected face
+	// BestFrames are up to 5 face crops (JPEG, best first, BestFrame among
+	// them) from different moments of the capture, for a multi-frame
+	// template against the reference; nil when the capture had no face.
+	BestFrames [][]byte
 	Checks        []Check
 }
 
