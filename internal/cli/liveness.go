@@ -188,6 +188,10 @@ func newEvalLivenessCmd(env *Env) *cobra.Command {
 		kinds   []string
 		seed    uint64
 		verbose bool
+		windows bool
+		stride  float64
+		perVid  int
+		vars    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "liveness DIR",
@@ -212,7 +216,18 @@ Targets: APCER 0 per attack type, BPCER ≤ 5 %.`,
 			if len(kinds) == 0 {
 				kinds = append(slices.Clone(fixtures.AttackKinds), fixtures.GenuineKinds...)
 			}
+			if len(vars) == 0 {
+				vars = fixtures.Variants
+			}
 			start := time.Now()
+			if windows {
+				if err := runWindowSweep(cmd.Context(), env, eng, args[0], stride, perVid, vars, level, seed, verbose); err != nil {
+					return err
+				}
+				if len(kinds) == 1 && kinds[0] == "none" {
+					return nil
+				}
+			}
 			var rows []liveness.EvalRow
 			for _, kind := range kinds { // one type at a time, so a long run reports as it goes
 				r, err := eng.Evaluate(cmd.Context(), m, []string{kind}, n, level, seed, func(s fixtures.Sample, out verify.LivenessOutcome) {
@@ -259,7 +274,74 @@ Targets: APCER 0 per attack type, BPCER ≤ 5 %.`,
 	f.StringSliceVar(&kinds, "kinds", nil, "sample types (default all): "+strings.Join(append(slices.Clone(fixtures.AttackKinds), fixtures.GenuineKinds...), ","))
 	f.Uint64Var(&seed, "seed", 1, "generator seed")
 	f.BoolVarP(&verbose, "verbose", "v", false, "print every sample's verdict to stderr")
+	f.BoolVar(&windows, "windows", false, "also judge every 3-s window of every real video (silent, on the challenge clock) under each --variants condition: BPCER per video and condition")
+	f.Float64Var(&stride, "stride", 1, "seconds between window starts (--windows)")
+	f.IntVar(&perVid, "windows-per-video", 0, "at most this many windows per video, evenly spread (0: all)")
+	f.StringSliceVar(&vars, "variants", nil, "capture conditions for --windows (default all): "+strings.Join(fixtures.Variants, ","))
 	return cmd
+}
+
+// runWindowSweep prints the genuine sweep: BPCER per video and condition,
+// per condition over all videos, and the worst slice.
+func runWindowSweep(ctx context.Context, env *Env, eng *liveness.Engine, dir string, stride float64, perVid int, vars []string, level string, seed uint64, verbose bool) error {
+	start := time.Now()
+	ws, err := fixtures.Windows(ctx, dir, 3, stride, perVid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "== %d windows of 3 s (stride %.1f s) × %d conditions\n", len(ws), stride, len(vars))
+	rows, err := eng.EvaluateWindows(ctx, ws, vars, level, seed, func(name string, out verify.LivenessOutcome) {
+		if verbose {
+			fmt.Fprintf(env.Stderr, "%-36s passed=%-5v %s\n", name, out.Passed, out.Reason)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if env.Output == "json" {
+		return env.PrintJSON(rows)
+	}
+	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "video\tcondition\twindows\trejected\tBPCER\tmean ms\treasons\n")
+	byVar := map[string][2]int{}
+	byVid := map[string][2]int{}
+	total := [2]int{}
+	worst, worstName := -1.0, ""
+	for _, r := range rows {
+		var rs []string
+		for k, v := range r.Reasons {
+			rs = append(rs, fmt.Sprintf("%s:%d", k, v))
+		}
+		sort.Strings(rs)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%.1f %%\t%.0f\t%s\n", r.Video, r.Variant, r.Total, r.Rejected, 100*r.BPCER, r.MeanMS, strings.Join(rs, " "))
+		add := func(m map[string][2]int, k string) { c := m[k]; c[0] += r.Total; c[1] += r.Rejected; m[k] = c }
+		add(byVar, r.Variant)
+		add(byVid, r.Video)
+		total[0] += r.Total
+		total[1] += r.Rejected
+		if r.BPCER > worst {
+			worst, worstName = r.BPCER, r.Video+" "+r.Variant
+		}
+	}
+	w.Flush()
+	for _, m := range []map[string][2]int{byVar, byVid} {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		for _, k := range ks {
+			fmt.Fprintf(env.Stdout, "  %-16s %4d windows  BPCER %5.1f %%\n", k, m[k][0], 100*float64(m[k][1])/float64(max(m[k][0], 1)))
+		}
+	}
+	fmt.Fprintf(env.Stdout, "genuine windows: %d, rejected %d, BPCER %.2f %%; worst slice %s %.1f %%; %v\n",
+		total[0], total[1], 100*float64(total[1])/float64(max(total[0], 1)), worstName, 100*worst, time.Since(start).Round(time.Second))
+	for _, r := range rows {
+		for _, f := range r.Failures {
+			fmt.Fprintf(env.Stdout, "rejected: %s\n", f)
+		}
+	}
+	return nil
 }
 
 // livenessBench is what `bench liveness` prints.

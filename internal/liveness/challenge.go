@@ -113,6 +113,9 @@ var prompts = map[string][2]string{
 	KindFar:   {"请离远一点", "Please move a little farther away"},
 	KindNear:  {"请靠近一点", "Please move closer"},
 	"lead-in": {"请正对屏幕", "Please face the screen"},
+	// silent mode judges natural change of the face (face_change): looking
+	// at the screen and blinking as usual is what it needs, not stillness
+	"silent": {"请正对屏幕，自然眨眼", "Look at the screen and blink as usual"},
 }
 
 // flashPalette holds saturated colours whose reflections differ in chroma;
@@ -191,7 +194,7 @@ func NewChallenge(opts plan.LivenessOptions, now time.Time, rnd io.Reader) (veri
 		}
 		sec.Steps = append(sec.Steps, step(KindHold, KindHold, 1000))
 	case plan.LivenessSilent:
-		sec.Steps = []Step{step(KindHold, KindHold, holdMillis)}
+		sec.Steps = []Step{step(KindHold, "silent", holdMillis)}
 	case plan.LivenessNearFar:
 		sec.Steps = []Step{step(KindFar, KindFar, nearFarMillis), step(KindNear, KindNear, nearFarMillis)}
 	default:
@@ -284,7 +287,7 @@ func FlashSecret(nonce string, colors []string) Secret {
 
 // SilentSecret and NearFarSecret build order-only secrets for recorded videos.
 func SilentSecret(nonce string) Secret {
-	return Secret{Nonce: nonce, Mode: plan.LivenessSilent, Steps: []Step{step(KindHold, KindHold, holdMillis)}}
+	return Secret{Nonce: nonce, Mode: plan.LivenessSilent, Steps: []Step{step(KindHold, "silent", holdMillis)}}
 }
 
 // NearFarSecret: far, then near.

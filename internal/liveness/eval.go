@@ -95,3 +95,68 @@ func (e *Engine) Evaluate(ctx context.Context, m *fixtures.Material, kinds []str
 	}
 	return rows, nil
 }
+
+// WindowRow is the genuine sweep's result for one video under one capture
+// condition: every window is a real person, so every rejection is an error.
+type WindowRow struct {
+	Video    string         `json:"video"`
+	Variant  string         `json:"variant"`
+	Total    int            `json:"total"`
+	Rejected int            `json:"rejected"`
+	BPCER    float64        `json:"bpcer"`
+	Reasons  map[string]int `json:"reasons"`
+	Failures []string       `json:"failures,omitempty"` // window: reasons
+	MeanMS   float64        `json:"mean_ms"`
+}
+
+// EvaluateWindows judges every window under every variant as a silent
+// capture on the challenge clock (what the H5 page sends), one row per video
+// and variant.
+func (e *Engine) EvaluateWindows(ctx context.Context, windows []fixtures.Window, variants []string, level string, seed uint64, progress func(name string, out verify.LivenessOutcome)) ([]WindowRow, error) {
+	rows := map[[2]string]*WindowRow{}
+	var order [][2]string
+	for _, v := range variants {
+		for _, w := range windows {
+			frames, err := fixtures.Variant(w, v, seed)
+			if err != nil {
+				return nil, err
+			}
+			df := make([]DecodedFrame, len(frames))
+			for i, f := range frames {
+				df[i] = DecodedFrame{AtMillis: f.AtMillis, Image: f.Image}
+			}
+			t := time.Now()
+			out, err := e.AnalyzeFrames(ctx, SilentSecret("eval"), true, df, plan.LivenessOptions{Mode: plan.LivenessSilent, Level: level})
+			if err != nil {
+				return nil, fmt.Errorf("liveness: eval window %s: %w", w.Name(), err)
+			}
+			key := [2]string{w.Video, v}
+			r := rows[key]
+			if r == nil {
+				r = &WindowRow{Video: w.Video, Variant: v, Reasons: map[string]int{}}
+				rows[key] = r
+				order = append(order, key)
+			}
+			r.Total++
+			r.MeanMS += float64(time.Since(t).Milliseconds())
+			if !out.Passed {
+				r.Rejected++
+				for _, rs := range strings.Split(out.Reason, ",") {
+					r.Reasons[rs]++
+				}
+				r.Failures = append(r.Failures, w.Name()+" "+v+": "+out.Reason)
+			}
+			if progress != nil {
+				progress(w.Name()+" "+v, out)
+			}
+		}
+	}
+	var out []WindowRow
+	for _, k := range order {
+		r := rows[k]
+		r.BPCER = float64(r.Rejected) / float64(r.Total)
+		r.MeanMS /= float64(r.Total)
+		out = append(out, *r)
+	}
+	return out, nil
+}

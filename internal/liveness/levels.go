@@ -24,6 +24,13 @@ type Thresholds struct {
 	// and brightness change between frames whose pose differs ≥ 8°
 	// (nonPlanar); a tilted flat picture leaves only noise
 	MinNonPlanar float64
+	// MinFaceChange: the face's self-registration residual across ≥ 0.8 s
+	// over the one between neighbouring frames (faceChange); a rigid
+	// picture, however moved, stays near 1
+	MinFaceChange float64
+	// MinFaceChangeLevel: that long-range residual itself (× the face's
+	// grey-level deviation)
+	MinFaceChangeLevel float64
 	// MaxDupShare is the share of successive frame pairs allowed to be
 	// identical: a camera slower than the page's 10 fps makes the page grab
 	// the same camera frame twice (cap13_edit2.mp4's webcam at 10 fps: up to
@@ -49,8 +56,8 @@ func LevelThresholds(level string) Thresholds {
 	t := Thresholds{
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
-		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.2, MinAppearanceNearFar: 0.09, MinParallax: 0.03,
-		MinNonPlanar: 0.12, MaxDupShare: 0.6, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 1.2,
+		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.09, MinAppearanceNearFar: 0.09, MinParallax: 0.03,
+		MinNonPlanar: 0.10, MinFaceChange: 1.6, MinFaceChangeLevel: 0.025, MaxDupShare: 0.6, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 1.2,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,
 		NearFarRatio: 1.25, NearFarNonRigid: 0.02,
@@ -60,11 +67,11 @@ func LevelThresholds(level string) Thresholds {
 	case plan.LevelStrict:
 		t.MinFaceShare, t.MinFacePx, t.MinLive, t.MinIdentityCos = 0.9, 80, 0.8, 0.5
 		t.MinNonRigid, t.TurnDeg, t.FlashCos, t.NearFarRatio = 0.03, 12, 0.6, 1.35
-		t.MaxDupShare, t.TimingSlackMS, t.MinNonPlanar = 0.5, 1000, 0.13
+		t.MaxDupShare, t.TimingSlackMS, t.MinNonPlanar = 0.5, 1000, 0.12
 	case plan.LevelLoose:
 		t.MinFaceShare, t.MinFacePx, t.MinLive, t.MinIdentityCos = 0.7, 40, 0.4, 0.4
 		t.MinNonRigid, t.TurnDeg, t.FlashCos, t.NearFarRatio = 0.02, 8, 0.4, 1.15
-		t.BlinkRatio, t.TimingSlackMS, t.MinNonPlanar = 0.8, 2000, 0.11
+		t.BlinkRatio, t.TimingSlackMS, t.MinNonPlanar = 0.8, 2000, 0.09
 	}
 	return t
 }

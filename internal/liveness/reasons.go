@@ -24,6 +24,7 @@ const (
 	ReasonStaticImage      = "static_image"
 	ReasonFlatMotion       = "flat_motion" // moves only as a flat picture would (2D pan/zoom)
 	ReasonReplayLoop       = "replay_loop"
+	ReasonNoLiveChange     = "no_live_change" // the face never changed beyond what a rigid picture's noise explains
 	ReasonIdentityChanged  = "identity_changed"
 	ReasonSpoofPrint       = "spoof_print"
 	ReasonSpoofScreen      = "spoof_screen"

@@ -221,7 +221,7 @@ func TestFakeManualPlanFailThenRetryEnglish(t *testing.T) {
 		p.wait("#face-start", 10*time.Second)
 		p.tap("#face-start")
 		p.wait("#screen-failed", 25*time.Second)
-		if got := p.text("#fail-reason"); got != "We could not confirm a live person. Please follow the instructions yourself" {
+		if got := p.text("#fail-reason"); got != "We could not confirm a live person. Please try again yourself, facing the camera" {
 			t.Errorf("reason %q", got)
 		}
 		if attempt == 1 {

@@ -264,8 +264,16 @@ func realPhotoAttackFailedRedirect(t *testing.T, e *testenv.Env) {
 		t.Fatal("a still photo passed liveness")
 	}
 	reason := p.eval(`document.getElementById('fail-reason').dataset.reason`)
-	if got := p.text("#fail-reason"); got != "未检测到真人，请本人按提示完成动作" {
-		t.Errorf("page says %q for %q", got, reason)
+	// the advice names the first failed check's remedy (i18n.js failReason)
+	advice := map[string]string{
+		"no_live_change": "未能确认是本人在镜头前。请正对屏幕，自然眨眼，不要使用照片或视频",
+		"spoof_print":    "画面像是照片或屏幕。请本人直接面对摄像头，避免强光和反光",
+		"spoof_screen":   "画面像是照片或屏幕。请本人直接面对摄像头，避免强光和反光",
+		"replay_loop":    "相机画面异常。请关闭其他使用相机的应用后重试",
+	}
+	first, _, _ := strings.Cut(reason, ",")
+	if want, ok := advice[first]; !ok || p.text("#fail-reason") != want {
+		t.Errorf("page says %q for %q", p.text("#fail-reason"), reason)
 	}
 	p.waitLocation(sh.URL+"/failed?p=1", 10*time.Second) // InvalidateOnFailure: no second try
 	g := result(t, e, "result/getall", tok)

@@ -204,7 +204,8 @@ function confirmScreen(view) {
 
 function failText(code) {
   // Several failed checks come comma-separated; the first one explains best.
-  const r = (code || '').toLowerCase().split(',')[0].trim();
+  // action_missing:blink → action_missing: the advice is per check
+  const r = (code || '').toLowerCase().split(',')[0].trim().split(':')[0];
   if (has(`failReason.${r}`)) return t(`failReason.${r}`);
   // Reason codes of the verify service and the liveness engine.
   const known = {

@@ -115,7 +115,8 @@ function capture(challenge, stream) {
         shown = i;
         const s = steps[i];
         instr.textContent = prompt(s);
-        counter.textContent = `${i + 1} / ${steps.length}`;
+        // a counter only where there is more than one step to count
+        counter.textContent = steps.length > 1 ? `${i + 1} / ${steps.length}` : '';
         if (s.kind === 'flash' && /^#[0-9a-fA-F]{6}$/.test(s.color || '')) {
           overlay.hidden = false;
           overlay.style.backgroundColor = s.color;
