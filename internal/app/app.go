@@ -25,6 +25,7 @@ import (
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/config"
 	"github.com/faceprint/faceprint/internal/console"
+	"github.com/faceprint/faceprint/internal/ratelimit"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -47,6 +48,9 @@ type App struct {
 	Webhooks *webhook.Deliverer
 	// WebhookSecret is the key callbacks of an app are signed with.
 	WebhookSecret func(appID string) string
+	// Limiter is this replica's share of the cluster-wide per-app QPS limits
+	// (Run heartbeats it into the database's replicas table).
+	Limiter *ratelimit.Limiter
 
 	engines    *Engines
 	ownEngines bool // opened by New (closed by Close), not shared through Options.Engines
@@ -122,11 +126,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
 	a.Admin.Registry = registry
 	a.Admin.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
+	// Wall-clock time for rates and heartbeats, whatever o.Clock says.
+	a.Limiter = ratelimit.New(st, nil, o.Log)
 	a.API = &api.Server{
 		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: derive(signKey, "media")},
 		Engines: apiEngines(a.engines.API, refs), Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
+		Limiter: a.Limiter,
 	}
 	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
@@ -174,9 +181,10 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	// pulls the store from under them.
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.purgeLoop(bg) }()
 	go func() { defer wg.Done(); a.Webhooks.Run(bg, 2*time.Second) }()
+	go func() { defer wg.Done(); a.Limiter.Run(bg) }()
 	defer func() { stopBG(); wg.Wait() }()
 	errc := make(chan error, 1)
 	go func() {

@@ -31,7 +31,7 @@ type Config struct {
 	TLSKey  string `yaml:"tls_key"`
 
 	MaxBodyBytes   int64         `yaml:"max_body_bytes"`   // default 16 MiB
-	DefaultQPS     int           `yaml:"default_qps"`      // per-app limit per replica, default 200
+	DefaultQPS     int           `yaml:"default_qps"`      // per-app limit for the whole cluster (internal/ratelimit), default 200
 	MediaTTL       time.Duration `yaml:"media_ttl"`        // signed media URL lifetime, default 1h
 	PurgeInterval  time.Duration `yaml:"purge_interval"`   // retention purge period, default 1m
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`   // graceful shutdown window, default 15s
