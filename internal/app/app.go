@@ -89,17 +89,23 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock}
 	fail := func(err error) (*App, error) { a.Close(); return nil, err }
 
-	local, err := blob.NewLocal(cfg.BlobDir)
+	blobs, err := blob.Open(cfg.BlobURL, cfg.BlobDir)
 	if err != nil {
 		return fail(err)
 	}
-	a.Blobs = local
+	if s3, ok := blobs.(*blob.S3); ok {
+		// Fail the start, not the first verification, on a wrong bucket or credentials.
+		if err := s3.Check(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	a.Blobs = blobs
 	sealer, err := NewSealer(cfg)
 	if err != nil {
 		return fail(err)
 	}
 	if sealer != nil {
-		a.Blobs = seal.Blobs{Store: local, S: sealer}
+		a.Blobs = seal.Blobs{Store: blobs, S: sealer}
 	}
 	signKey, err := secretFromConfigOrFile(cfg.SigningKey, filepath.Join(cfg.DataDir, "signing.key"))
 	if err != nil {
