@@ -25,6 +25,7 @@ import (
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/config"
 	"github.com/faceprint/faceprint/internal/console"
+	"github.com/faceprint/faceprint/internal/metrics"
 	"github.com/faceprint/faceprint/internal/ratelimit"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
@@ -51,6 +52,9 @@ type App struct {
 	// Limiter is this replica's share of the cluster-wide per-app QPS limits
 	// (Run heartbeats it into the database's replicas table).
 	Limiter *ratelimit.Limiter
+	// Metrics are the latency histograms and blob/database error counters
+	// appended to /metrics (metrics.go).
+	Metrics *metrics.Registry
 
 	engines    *Engines
 	ownEngines bool // opened by New (closed by Close), not shared through Options.Engines
@@ -86,7 +90,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock}
+	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock, Metrics: metrics.NewRegistry(store.ErrorCounts)}
 	fail := func(err error) (*App, error) { a.Close(); return nil, err }
 
 	blobs, err := blob.Open(cfg.BlobURL, cfg.BlobDir)
@@ -99,6 +103,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 			return fail(err)
 		}
 	}
+	// Instrument the storage itself, under the sealing layer: its timings are the store's.
+	blobs = blob.Instrumented{Store: blobs, Obs: a.Metrics}
 	a.Blobs = blobs
 	sealer, err := NewSealer(cfg)
 	if err != nil {
@@ -153,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return fail(err)
 	}
 	console.Register(mux)
-	a.handler = a.API.Middleware(securityHeaders(mux))
+	a.handler = a.API.Middleware(a.observeRequests(securityHeaders(mux)))
 	return a, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +45,9 @@ func TestS3BlobURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, ok := a.Blobs.(*blob.S3); !ok {
+	if in, ok := a.Blobs.(blob.Instrumented); !ok {
+		t.Fatalf("blobs not instrumented: %T", a.Blobs)
+	} else if _, ok := in.Store.(*blob.S3); !ok {
 		t.Fatalf("blob_url %s gave %T", u, a.Blobs)
 	}
 	ctx := context.Background()
@@ -104,4 +108,47 @@ func TestReplicasShareQPS(t *testing.T) {
 	}
 	stops[1]()
 	waitFor("the survivor alone", func() bool { return apps[0].Limiter.Live() == 1 })
+}
+
+// TestMetrics: /metrics carries the latency histogram of each route served,
+// the blob operations by result and the database errors.
+func TestMetrics(t *testing.T) {
+	a, err := app.New(context.Background(), scaleConfig(t, t.TempDir()), app.Options{NoEngines: true, Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	for range 3 {
+		resp, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	ctx := context.Background()
+	_, _ = a.Blobs.Get(ctx, "s/none.jpg")               // not_found
+	_ = a.Blobs.Put(ctx, "../escape", []byte("x"))      // error
+	_ = a.Blobs.Put(ctx, "s/1/face.jpg", []byte("jpg")) // ok
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	out := string(body)
+	for _, want := range []string{
+		"faceprint_http_requests_total{", // the API's own counters are still there
+		`faceprint_http_request_duration_seconds_count{route="GET /healthz"} 3`,
+		`faceprint_http_request_duration_seconds_bucket{route="GET /healthz",le="+Inf"} 3`,
+		`faceprint_blob_operations_total{op="get",result="not_found"} 1`,
+		`faceprint_blob_operations_total{op="put",result="error"} 1`,
+		`faceprint_blob_operations_total{op="put",result="ok"} 1`,
+		"# TYPE faceprint_db_errors_total counter",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -225,3 +225,27 @@ func TestMigrationsNumbered(t *testing.T) {
 		t.Fatalf("migrations: %+v", ms)
 	}
 }
+
+// TestDBErrorCounts: database failures are counted per operation for
+// /metrics; answers (not found) are not.
+func TestDBErrorCounts(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "fp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := store.ErrorCounts()
+	if _, err := s.GetApp(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if n := store.ErrorCounts()["get app"]; n != before["get app"] {
+		t.Fatalf("a missing row counted as a database error")
+	}
+	s.Close()
+	if _, err := s.GetApp(ctx, "1001"); err == nil {
+		t.Fatal("query on a closed store succeeded")
+	}
+	if n := store.ErrorCounts()["get app"]; n != before["get app"]+1 {
+		t.Fatalf("get app errors %d → %d, want +1", before["get app"], n)
+	}
+}

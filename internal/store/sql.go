@@ -287,6 +287,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	countError(op, err)
 	return fmt.Errorf("%s: %w", op, err)
 }
 
