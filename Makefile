@@ -38,7 +38,7 @@ test: testdata vet
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd internal client test web 2>/dev/null)" || { gofmt -l cmd internal client test web; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l cmd internal client test web deploy 2>/dev/null)" || { gofmt -l cmd internal client test web deploy; echo "gofmt needed"; exit 1; }
 
 clean:
 	rm -rf bin
