@@ -22,6 +22,11 @@
 //
 // Clocks: last_seen is written with each replica's own clock, so replica
 // clocks must agree to well within HeartbeatTimeout (NTP does).
+//
+// A replica that cannot reach the database keeps its last known share (the
+// others stop counting it after HeartbeatTimeout): during such a partition
+// the cluster may admit up to one extra share, rather than shutting apps out
+// or multiplying their limit.
 package ratelimit
 
 import (

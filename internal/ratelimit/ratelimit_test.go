@@ -201,3 +201,13 @@ func TestCleanLeave(t *testing.T) {
 		t.Fatalf("after a clean leave a sees %d replicas after %v (want 1 well before the 3 s timeout)", a.Live(), time.Since(start))
 	}
 }
+
+// BenchmarkAllow is the per-request cost: memory only, no database.
+func BenchmarkAllow(b *testing.B) {
+	l := ratelimit.New(nil, nil, quiet)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			l.Allow("app", 1_000_000_000)
+		}
+	})
+}
