@@ -2,11 +2,13 @@ package blob_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,5 +100,63 @@ func TestS3SendsSSE(t *testing.T) {
 	}
 	if puts != 2 || encrypted != 2 {
 		t.Fatalf("%d PUTs, %d with SSE AES256", puts, encrypted)
+	}
+}
+
+// TestS3Retries: a transient 503 is retried when retries allow it, and
+// surfaces at once when retries=0.
+func TestS3Retries(t *testing.T) {
+	endpoint := s3test.Endpoint()
+	if endpoint == "" {
+		t.Skip("needs the local S3 server process (scripts/fetch-s3server.sh)")
+	}
+	target, _ := url.Parse(endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	failNext := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fail := r.Method == http.MethodGet && failNext > 0
+		if fail {
+			failNext--
+		}
+		mu.Unlock()
+		if fail {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>busy</Message></Error>`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		retries, failures int
+		ok                bool
+	}{{2, 2, true}, {0, 1, false}} {
+		s, err := blob.NewS3(fmt.Sprintf("s3://%s/retry?endpoint=%s&region=us-east-1&retries=%d", s3test.Bucket, srv.URL, tc.retries))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, "a.jpg", []byte("img")); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		failNext = tc.failures
+		mu.Unlock()
+		b, err := s.Get(ctx, "a.jpg")
+		if tc.ok && (err != nil || string(b) != "img") {
+			t.Fatalf("retries=%d after %d 503s: %q %v", tc.retries, tc.failures, b, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "busy")) {
+			t.Fatalf("retries=%d: the 503 did not surface: %v", tc.retries, err)
+		}
+		mu.Lock()
+		left := failNext
+		mu.Unlock()
+		if left != 0 {
+			t.Fatalf("retries=%d: %d injected failures never reached", tc.retries, left)
+		}
 	}
 }
