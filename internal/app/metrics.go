@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -15,7 +16,8 @@ func (a *App) observeRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		next.ServeHTTP(w, r)
 		a.Metrics.ObserveRequest(r.Pattern, time.Since(start))
-		if r.Pattern == "GET /metrics" {
+		// Only after the API's own exposition (it sets this type), never after an error page.
+		if r.Pattern == "GET /metrics" && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
 			a.Metrics.WriteText(w)
 		}
 	})
