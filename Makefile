@@ -27,17 +27,18 @@ testdata:
 	scripts/fetch-models.sh
 	scripts/fetch-testdata.sh
 	scripts/fetch-videos.sh
+	scripts/fetch-s3server.sh >/dev/null
 
 # The whole suite on real components: SQLite files, a PostgreSQL server, the ONNX models, Chromium.
 test: testdata vet
 	pg=$$(scripts/pg.sh start) && export FACEPRINT_TEST_PG_URL=$$pg FACEPRINT_MODELS_DIR=$(CURDIR)/models && \
 	$(GO) test $(GOTEST_FLAGS) ./... && \
-	$(GO) test -race -timeout 20m ./internal/store/... ./internal/verify/... ./internal/auth/... ./internal/api/... ./internal/vision/... ./internal/idcard/glyph/... && \
+	$(GO) test -race -timeout 20m ./internal/store/... ./internal/ratelimit/... ./internal/blob/... ./internal/verify/... ./internal/auth/... ./internal/api/... ./internal/vision/... ./internal/idcard/glyph/... && \
 	$(GO) test -race -timeout 20m -run 'TestConcurrentReads|TestScreenPeak|TestInkAt' ./internal/idcard/
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd internal client test web 2>/dev/null)" || { gofmt -l cmd internal client test web; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l cmd internal client test web deploy 2>/dev/null)" || { gofmt -l cmd internal client test web deploy; echo "gofmt needed"; exit 1; }
 
 clean:
 	rm -rf bin

@@ -15,11 +15,10 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/faceprint/faceprint/internal/admin"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
+	"github.com/faceprint/faceprint/internal/ratelimit"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
 )
@@ -85,9 +84,11 @@ type Server struct {
 	// Ready reports engine availability for /readyz.
 	Ready func() map[string]string
 
-	limMu    sync.Mutex
-	limiters map[string]*rate.Limiter
-	metrics  metrics
+	// Limiter enforces per-app QPS across the cluster (limiter.go); nil: a lone-replica limiter is made on first use.
+	Limiter *ratelimit.Limiter
+	limOnce sync.Once
+
+	metrics metrics
 }
 
 func (s *Server) now() time.Time { return s.Clock() }
@@ -214,29 +215,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body Body)
 		return nil
 	}
 	return app
-}
-
-// allow applies the per-app QPS limit (a token bucket per replica; with N
-// replicas behind a balancer the effective limit is N× — documented in the README).
-func (s *Server) allow(a *auth.App) bool {
-	q := a.QPS
-	if q <= 0 {
-		q = s.DefaultQPS
-	}
-	if q <= 0 {
-		return true
-	}
-	s.limMu.Lock()
-	defer s.limMu.Unlock()
-	if s.limiters == nil {
-		s.limiters = map[string]*rate.Limiter{}
-	}
-	l, ok := s.limiters[a.ID]
-	if !ok || int(l.Limit()) != q {
-		l = rate.NewLimiter(rate.Limit(q), q)
-		s.limiters[a.ID] = l
-	}
-	return l.Allow()
 }
 
 // RESTHandler handles an authenticated REST call with its sniffed body.

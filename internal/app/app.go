@@ -25,6 +25,8 @@ import (
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/config"
 	"github.com/faceprint/faceprint/internal/console"
+	"github.com/faceprint/faceprint/internal/metrics"
+	"github.com/faceprint/faceprint/internal/ratelimit"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -47,6 +49,12 @@ type App struct {
 	Webhooks *webhook.Deliverer
 	// WebhookSecret is the key callbacks of an app are signed with.
 	WebhookSecret func(appID string) string
+	// Limiter is this replica's share of the cluster-wide per-app QPS limits
+	// (Run heartbeats it into the database's replicas table).
+	Limiter *ratelimit.Limiter
+	// Metrics are the latency histograms and blob/database error counters
+	// appended to /metrics (metrics.go).
+	Metrics *metrics.Registry
 
 	engines    *Engines
 	ownEngines bool // opened by New (closed by Close), not shared through Options.Engines
@@ -82,20 +90,28 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock}
+	a := &App{Config: cfg, Log: o.Log, Store: st, clock: o.Clock, Metrics: metrics.NewRegistry(store.ErrorCounts)}
 	fail := func(err error) (*App, error) { a.Close(); return nil, err }
 
-	local, err := blob.NewLocal(cfg.BlobDir)
+	blobs, err := blob.Open(cfg.BlobURL, cfg.BlobDir)
 	if err != nil {
 		return fail(err)
 	}
-	a.Blobs = local
+	if s3, ok := blobs.(*blob.S3); ok {
+		// Fail the start, not the first verification, on a wrong bucket or credentials.
+		if err := s3.Check(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	// Instrument the storage itself, under the sealing layer: its timings are the store's.
+	blobs = blob.Instrumented{Store: blobs, Obs: a.Metrics}
+	a.Blobs = blobs
 	sealer, err := NewSealer(cfg)
 	if err != nil {
 		return fail(err)
 	}
 	if sealer != nil {
-		a.Blobs = seal.Blobs{Store: local, S: sealer}
+		a.Blobs = seal.Blobs{Store: blobs, S: sealer}
 	}
 	signKey, err := secretFromConfigOrFile(cfg.SigningKey, filepath.Join(cfg.DataDir, "signing.key"))
 	if err != nil {
@@ -122,11 +138,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Admin = &admin.Service{Store: st, Auth: a.Auth, Clock: o.Clock, OnPlanChange: a.Verify.ForgetPlan}
 	a.Admin.Registry = registry
 	a.Admin.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
+	// Wall-clock time for rates and heartbeats, whatever o.Clock says.
+	a.Limiter = ratelimit.New(st, nil, o.Log)
 	a.API = &api.Server{
 		Auth: a.Auth, Verify: a.Verify, Store: st, Blobs: a.Blobs, Signer: blob.Signer{Key: derive(signKey, "media")},
 		Engines: apiEngines(a.engines.API, refs), Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
+		Limiter: a.Limiter,
 	}
 	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
@@ -140,7 +159,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return fail(err)
 	}
 	console.Register(mux)
-	a.handler = a.API.Middleware(securityHeaders(mux))
+	a.handler = a.API.Middleware(a.observeRequests(securityHeaders(mux)))
 	return a, nil
 }
 
@@ -174,9 +193,10 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	// pulls the store from under them.
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.purgeLoop(bg) }()
 	go func() { defer wg.Done(); a.Webhooks.Run(bg, 2*time.Second) }()
+	go func() { defer wg.Done(); a.Limiter.Run(bg) }()
 	defer func() { stopBG(); wg.Wait() }()
 	errc := make(chan error, 1)
 	go func() {

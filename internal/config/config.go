@@ -17,10 +17,14 @@ import (
 
 // Config is everything `faceprint serve` needs.
 type Config struct {
-	Addr       string `yaml:"addr"`        // listen address, default 127.0.0.1:8080 (FACEPRINT_ADDR)
-	DataDir    string `yaml:"data_dir"`    // SQLite file, blobs, admin token (FACEPRINT_DATA_DIR)
-	DB         string `yaml:"db"`          // postgres://… switches from SQLite to PostgreSQL (FACEPRINT_DB)
-	BlobDir    string `yaml:"blob_dir"`    // default DATA_DIR/blobs
+	Addr    string `yaml:"addr"`     // listen address, default 127.0.0.1:8080 (FACEPRINT_ADDR)
+	DataDir string `yaml:"data_dir"` // SQLite file, blobs, admin token (FACEPRINT_DATA_DIR)
+	DB      string `yaml:"db"`       // postgres://… switches from SQLite to PostgreSQL (FACEPRINT_DB)
+	BlobDir string `yaml:"blob_dir"` // default DATA_DIR/blobs
+	// BlobURL s3://bucket/prefix?endpoint=…&region=…&sse=AES256 keeps blobs in
+	// S3-compatible storage, shared by replicas (FACEPRINT_BLOB_URL; credentials
+	// from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). Empty: the BlobDir folder.
+	BlobURL    string `yaml:"blob_url"`
 	ModelsDir  string `yaml:"models_dir"`  // runtime + models (FACEPRINT_MODELS_DIR), default ./models
 	PublicURL  string `yaml:"public_url"`  // base URL printed in H5 links; default http://ADDR
 	AdminToken string `yaml:"admin_token"` // protects /admin/api; default: generated into DATA_DIR/admin.token (FACEPRINT_ADMIN_TOKEN)
@@ -31,7 +35,7 @@ type Config struct {
 	TLSKey  string `yaml:"tls_key"`
 
 	MaxBodyBytes   int64         `yaml:"max_body_bytes"`   // default 16 MiB
-	DefaultQPS     int           `yaml:"default_qps"`      // per-app limit per replica, default 200
+	DefaultQPS     int           `yaml:"default_qps"`      // per-app limit for the whole cluster (internal/ratelimit), default 200
 	MediaTTL       time.Duration `yaml:"media_ttl"`        // signed media URL lifetime, default 1h
 	PurgeInterval  time.Duration `yaml:"purge_interval"`   // retention purge period, default 1m
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`   // graceful shutdown window, default 15s
@@ -87,7 +91,7 @@ func (c *Config) LoadFile(path string) error {
 func (c *Config) LoadEnv() {
 	for env, dst := range map[string]*string{
 		"FACEPRINT_ADDR": &c.Addr, "FACEPRINT_DATA_DIR": &c.DataDir, "FACEPRINT_DB": &c.DB,
-		"FACEPRINT_MODELS_DIR": &c.ModelsDir, "FACEPRINT_PUBLIC_URL": &c.PublicURL,
+		"FACEPRINT_MODELS_DIR": &c.ModelsDir, "FACEPRINT_PUBLIC_URL": &c.PublicURL, "FACEPRINT_BLOB_URL": &c.BlobURL,
 		"FACEPRINT_ADMIN_TOKEN": &c.AdminToken, "FACEPRINT_SIGNING_KEY": &c.SigningKey, "FACEPRINT_PII_KEY": &c.PIIKey, "FACEPRINT_LOG_LEVEL": &c.LogLevel,
 	} {
 		if v := os.Getenv(env); v != "" {

@@ -37,8 +37,11 @@ type SQL struct {
 	batcherDone chan struct{}
 }
 
-// OpenSQLite opens (creating if needed) the SQLite database file at path, in WAL mode.
-func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
+// OpenSQLite opens (creating if needed) the SQLite database file at path, in
+// WAL mode, and applies the pending migrations.
+func OpenSQLite(ctx context.Context, path string) (*SQL, error) { return openSQLite(ctx, path, true) }
+
+func openSQLite(ctx context.Context, path string, migrate bool) (*SQL, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -56,16 +59,20 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &SQL{d: sqlite, read: r, write: w}
-	if err := s.migrate(ctx); err != nil {
-		s.Close()
-		return nil, err
+	if migrate {
+		if err := s.migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	s.startBatcher()
 	return s, nil
 }
 
-// OpenPostgres connects to PostgreSQL (a postgres:// URL) and applies the schema.
-func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
+// OpenPostgres connects to PostgreSQL (a postgres:// URL) and applies the pending migrations.
+func OpenPostgres(ctx context.Context, url string) (*SQL, error) { return openPostgres(ctx, url, true) }
+
+func openPostgres(ctx context.Context, url string, migrate bool) (*SQL, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -78,22 +85,34 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	if migrate {
+		if err := s.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
 // Open chooses the backend: a postgres:// or postgresql:// URL, else a SQLite file path.
 func Open(ctx context.Context, dbURL, sqlitePath string) (*SQL, error) {
+	return open(ctx, dbURL, sqlitePath, true)
+}
+
+// OpenUnmigrated opens like Open but leaves the schema alone (faceprint
+// migrate status|up): the caller runs Status or Migrate itself.
+func OpenUnmigrated(ctx context.Context, dbURL, sqlitePath string) (*SQL, error) {
+	return open(ctx, dbURL, sqlitePath, false)
+}
+
+func open(ctx context.Context, dbURL, sqlitePath string, migrate bool) (*SQL, error) {
 	if strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://") {
-		return OpenPostgres(ctx, dbURL)
+		return openPostgres(ctx, dbURL, migrate)
 	}
 	if dbURL != "" {
 		sqlitePath = strings.TrimPrefix(dbURL, "sqlite://")
 	}
-	return OpenSQLite(ctx, sqlitePath)
+	return openSQLite(ctx, sqlitePath, migrate)
 }
 
 // Close stops the batcher and closes the pools.
@@ -268,6 +287,7 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	countError(op, err)
 	return fmt.Errorf("%s: %w", op, err)
 }
 
