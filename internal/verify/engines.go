@@ -110,7 +110,7 @@ type LivenessOutcome struct {
 	// them) from different moments of the capture, for a multi-frame
 	// template against the reference; nil when the capture had no face.
 	BestFrames [][]byte
-	Checks        []Check
+	Checks     []Check
 }
 
 // Liveness issues challenges and analyses captures.
