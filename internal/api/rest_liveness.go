@@ -501,8 +501,10 @@ func (s *Server) handlePersonVerify(w http.ResponseWriter, r *http.Request, app 
 		}
 	}
 	// 3. identity
+	// The app id travels in the request itself: wrappers between here and the
+	// registry rebuild the context from it.
 	ref, err := s.Engines.References.Reference(authority.WithAppID(ctx, appIDOf(app)), verify.ReferenceRequest{
-		Source: plan.CompareAuthority, Name: name, IDNumber: id, Live: raw,
+		Source: plan.CompareAuthority, Name: name, IDNumber: id, Live: raw, AppID: appIDOf(app),
 	})
 	if err != nil && ref.ErrorCode == 0 {
 		ref.ErrorCode = CodeAuthorityBusy
