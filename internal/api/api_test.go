@@ -217,6 +217,27 @@ func TestAccessTokenErrors(t *testing.T) {
 			t.Errorf("%s: %v", c.q, m)
 		}
 	}
+	// BCE (AK/SK) signed, no access_token: what the SDKs send after a wrong
+	// Secret Key. 14 IAM Certification failed, on REST and RPC routes alike.
+	for _, path := range []string{rpc + "verifyToken/generate", "/rest/2.0/face/v3/detect"} {
+		req, _ := http.NewRequest("POST", e.URL+path, strings.NewReader(`{"plan_id":"`+e.PlanID+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "bce-auth-v1/"+e.APIKey+"/2026-01-01T00:00:00Z/1800/host/0123abcd")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if m["error_code"] != 14.0 || m["error_msg"] != "IAM Certification failed" {
+			t.Errorf("%s BCE-signed: %v", path, m)
+		}
+	}
+	// A valid access_token wins over a stray BCE header.
+	if m := gen("access_token=" + url.QueryEscape(tok)); m["success"] != true {
+		t.Fatalf("token: %v", m)
+	}
 	// Rotating the secret revokes; disabled apps are refused.
 	n, err := e.App.Admin.RotateSecret(context.Background(), "t", e.AppID)
 	if err != nil {

@@ -18,6 +18,7 @@ const (
 	CodeUnavailable    = 2
 	CodeUnsupported    = 3
 	CodeNoPermission   = 6
+	CodeIAMFailed      = 14 // an AK/SK (bce-auth-v1) signature that cannot be verified
 	CodeQPSLimit       = 18
 	CodeInvalidToken   = 100
 	CodeTokenInvalid   = 110
@@ -37,6 +38,7 @@ var restMessages = map[int]string{
 	CodeUnavailable:    "Service temporarily unavailable",
 	CodeUnsupported:    "Unsupported openapi method",
 	CodeNoPermission:   "No permission to access data",
+	CodeIAMFailed:      "IAM Certification failed",
 	CodeQPSLimit:       "Open api qps request limit reached",
 	CodeInvalidToken:   "Invalid parameter",
 	CodeTokenInvalid:   "Access token invalid or no longer valid",

@@ -193,6 +193,10 @@ func accessToken(r *http.Request, body Body) string {
 // authenticate checks the token and the app's QPS; on failure it writes the REST error and returns nil.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body Body) *auth.App {
 	tok := accessToken(r, body)
+	if tok == "" && isBCESigned(r) {
+		s.refuseBCESigned(w, r)
+		return nil
+	}
 	app, err := s.Auth.Authenticate(r.Context(), tok)
 	switch {
 	case errors.Is(err, auth.ErrTokenMissing):
@@ -214,6 +218,39 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body Body)
 		return nil
 	}
 	return app
+}
+
+// isBCESigned reports a request signed with Baidu Cloud's AK/SK scheme
+// (Authorization: bce-auth-v1/{ak}/{timestamp}/{expires}/{headers}/{signature}).
+func isBCESigned(r *http.Request) bool {
+	return strings.HasPrefix(strings.TrimSpace(r.Header.Get("Authorization")), "bce-auth-v1/")
+}
+
+// refuseBCESigned answers a BCE-signed request with 14 "IAM Certification
+// failed", as Baidu answers a signature it cannot verify.
+//
+// The official SDKs sign with BCE only after the OAuth token fetch failed,
+// in practice because the Secret Key is wrong (they read invalid_client as
+// "perhaps an IAM key", wire-reference §5.1). This server keeps only a hash
+// of the Secret Key, so it can never check a BCE signature: 14 tells the
+// integrator "your credentials are refused", where 100 "Invalid parameter"
+// sent them looking for a bad request field. The operator gets a hint with
+// the app id when the signing key is a known API Key; the header itself
+// (key, signature) is never logged.
+func (s *Server) refuseBCESigned(w http.ResponseWriter, r *http.Request) {
+	appID := ""
+	parts := strings.SplitN(strings.TrimSpace(r.Header.Get("Authorization")), "/", 3)
+	if len(parts) == 3 && parts[1] != "" && len(parts[1]) <= 128 && s.Auth != nil && s.Auth.Store != nil {
+		if a, err := s.Auth.Store.GetAppByAPIKey(r.Context(), parts[1]); err == nil {
+			appID = a.ID
+		}
+	}
+	if s.Log != nil {
+		s.Log.Warn("BCE-signed request refused (14 IAM Certification failed): AK/SK signing is not supported; "+
+			"the client SDK signs this way after its OAuth token request was refused, most likely a wrong Secret Key",
+			"log_id", LogID(r), "route", r.Pattern, "app_id", appID, "api_key_known", appID != "")
+	}
+	WriteRestError(w, r, CodeIAMFailed, "")
 }
 
 // allow applies the per-app QPS limit (a token bucket per replica; with N

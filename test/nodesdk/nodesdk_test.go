@@ -203,7 +203,8 @@ func TestOfficialNodeSDK(t *testing.T) {
 }
 
 // A wrong Secret Key makes the SDK fall back to BCE signing (it treats an
-// OAuth error as "maybe a BCE key"); the server must refuse those calls.
+// OAuth error as "maybe a BCE key"); the server refuses those calls with
+// 14 "IAM Certification failed", so the integrator learns the key is wrong.
 func TestOfficialNodeSDKWrongSecret(t *testing.T) {
 	dir := sdkDir(t)
 	env := testenv.Start(t, testenv.Options{NoEngines: true})
@@ -211,16 +212,19 @@ func TestOfficialNodeSDKWrongSecret(t *testing.T) {
 	if res.FaceToken.AuthType != 1 || res.FaceToken.AccessToken != "" {
 		t.Fatalf("face token state %+v: want BCE fallback (auth_type 1) after invalid_client", res.FaceToken)
 	}
+	for _, r := range res.Requests {
+		if r.Path != "/oauth/2.0/token" && (!r.BCESigned || r.HasAccessToken) {
+			t.Errorf("%s: want a BCE-signed call without access_token (signed %v, token %v)", r.Path, r.BCESigned, r.HasAccessToken)
+		}
+	}
 	for _, c := range res.Calls {
 		var a apiAnswer
 		if err := json.Unmarshal(c.Response, &a); err != nil || a.ErrorCode == nil {
 			t.Errorf("%s: want a gateway error, got %s %s", c.Name, c.Response, c.Error)
 			continue
 		}
-		switch *a.ErrorCode {
-		case 100, 110, 111, 6, 14:
-		default:
-			t.Errorf("%s: unsigned call answered error_code %d, want it refused: %s", c.Name, *a.ErrorCode, c.Response)
+		if *a.ErrorCode != 14 || a.ErrorMsg != "IAM Certification failed" {
+			t.Errorf("%s: BCE-signed call answered %d %q, want 14 IAM Certification failed: %s", c.Name, *a.ErrorCode, a.ErrorMsg, c.Response)
 		}
 	}
 }
