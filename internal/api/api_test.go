@@ -278,6 +278,9 @@ func TestGenerateErrors(t *testing.T) {
 		{"another app's plan", map[string]any{"plan_id": other.PlanID}, 283435},
 		{"bad redirect", map[string]any{"plan_id": e.PlanID, "redirect_config": map[string]string{"success_url": "javascript:alert(1)"}}, 216100},
 		{"redirect_config not object", map[string]any{"plan_id": e.PlanID, "redirect_config": "x"}, 283513},
+		{"form redirect_config not object", "plan_id=" + e.PlanID + "&redirect_config=https%3A%2F%2Fa.example%2Fok", 283513},
+		{"form redirect_config bad URL", "plan_id=" + e.PlanID + "&redirect_config=" + url.QueryEscape(`{"success_url":"javascript:alert(1)"}`), 216100},
+		{"form redirect_config empty", "plan_id=" + e.PlanID + "&redirect_config=", 0},
 	} {
 		m := e.Call(rpc+"verifyToken/generate", c.body)
 		if c.code == 0 {
@@ -768,6 +771,25 @@ func TestForgedAccessTokens(t *testing.T) {
 		if m["error_code"] != 110.0 {
 			t.Errorf("%s accepted: %v", name, m)
 		}
+	}
+}
+
+// A form body may carry redirect_config as JSON object text; it is kept,
+// not dropped (regression: the form field was ignored silently).
+func TestGenerateFormRedirectConfig(t *testing.T) {
+	e := start(t, false, nil, nil)
+	rc := `{"success_url":"https://shop.example/ok","failed_url":"https://shop.example/no"}`
+	m := e.Call(rpc+"verifyToken/generate", "plan_id="+e.PlanID+"&redirect_config="+url.QueryEscape(rc))
+	tok, _ := m["result"].(map[string]any)["verify_token"].(string)
+	if tok == "" {
+		t.Fatalf("generate: %v", m)
+	}
+	v, err := e.App.Verify.View(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.SuccessURL != "https://shop.example/ok" || v.FailedURL != "https://shop.example/no" {
+		t.Errorf("redirect_config from a form: success %q failed %q", v.SuccessURL, v.FailedURL)
 	}
 }
 

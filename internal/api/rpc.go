@@ -151,7 +151,7 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 		return
 	}
 	var successURL, failedURL string
-	if raw := body.Raw("redirect_config"); raw != nil && string(raw) != "null" {
+	if raw := redirectConfig(body); raw != nil {
 		rc, err := ParseBody(raw)
 		if err != nil || rc.Object == nil {
 			rpcError(w, r, CodeBadBody, "请求参数错误: redirect_config 必须是对象")
@@ -172,6 +172,35 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 		return
 	}
 	writeSolution(w, r, map[string]string{"verify_token": tok})
+}
+
+// redirectConfig returns the raw redirect_config object text, or nil when
+// absent. JSON bodies carry it as an object (null: absent). Form bodies
+// can only carry a string: a form value is taken as JSON object text, so
+// redirect_config={"success_url":…} works under either encoding, and a
+// non-object string is refused (283513) exactly as it is in JSON — it used
+// to be dropped silently, and the user then landed on no redirect at all.
+// An empty form value is absent (forms have no null).
+func redirectConfig(body Body) []byte {
+	if body.Object != nil {
+		raw := body.Raw("redirect_config")
+		if raw == nil || string(raw) == "null" {
+			return nil
+		}
+		return raw
+	}
+	if !body.Form.Has("redirect_config") {
+		return nil
+	}
+	v := strings.TrimSpace(body.Form.Get("redirect_config"))
+	if v == "" {
+		return nil
+	}
+	if !strings.HasPrefix(v, "{") {
+		// Not object text: make ParseBody see a non-object so the caller refuses it.
+		return []byte("[]")
+	}
+	return []byte(v)
 }
 
 func validRedirect(s string) bool {
