@@ -20,6 +20,7 @@ import (
 	"github.com/faceprint/faceprint/internal/admin"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
+	"github.com/faceprint/faceprint/internal/livesession"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
 )
@@ -84,6 +85,9 @@ type Server struct {
 	PublicURL string
 	// Ready reports engine availability for /readyz.
 	Ready func() map[string]string
+	// LiveSessions issues and consumes faceliveness session codes; nil:
+	// livesession.Default (keyed by SetLivenessSessionKey).
+	LiveSessions *livesession.Service
 
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
