@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/faceprint/faceprint/internal/admin"
+	"github.com/faceprint/faceprint/internal/api/tencent"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/livesession"
@@ -85,6 +86,9 @@ type Server struct {
 	PublicURL string
 	// Ready reports engine availability for /readyz.
 	Ready func() map[string]string
+	// TencentKey derives the apps' Tencent Cloud SecretId/SecretKey
+	// (tencent.KeyFromSigningKey); empty: the Tencent FaceID wire is off.
+	TencentKey []byte
 	// LiveSessions issues and consumes faceliveness session codes; nil:
 	// livesession.Default (keyed by SetLivenessSessionKey).
 	LiveSessions *livesession.Service
@@ -117,6 +121,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerFaceRoutes(mux)
 	s.registerIDCardRoutes(mux)
 	s.registerLivenessRoutes(mux)
+	s.registerTencent(mux)
 	// Unknown APIs and wrong methods answer in Baidu's JSON, not net/http's text.
 	unsupported := func(w http.ResponseWriter, r *http.Request) { WriteRestError(w, r, CodeUnsupported, "") }
 	mux.HandleFunc("/rpc/2.0/", unsupported)
@@ -367,4 +372,28 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	_, _ = w.Write(b)
+}
+
+// registerTencent mounts the Tencent Cloud FaceID wire at POST / (where the
+// SDKs send every action) when a key is configured.
+func (s *Server) registerTencent(mux *http.ServeMux) {
+	if len(s.TencentKey) == 0 {
+		return
+	}
+	mux.Handle("POST /{$}", &tencent.Handler{
+		Verify: s.Verify, Store: s.Store, Blobs: s.Blobs, Keys: tencent.Keyring{Key: s.TencentKey},
+		Clock: s.Clock, Log: s.Log, MaxBodyBytes: s.MaxBodyBytes, Allow: s.allow,
+		H5Base: func(r *http.Request) string {
+			if s.PublicURL != "" {
+				return s.PublicURL
+			}
+			return externalBase(r)
+		},
+	})
+}
+
+// TencentCredentials is an app's Tencent Cloud SecretId/SecretKey (admin API and CLI).
+func TencentCredentials(key []byte, a *store.App) map[string]string {
+	id, sk := tencent.Keyring{Key: key}.Credentials(a.ID, a.Generation)
+	return map[string]string{"app_id": a.ID, "secret_id": id, "secret_key": sk, "action_version": tencent.Version, "service": tencent.Service}
 }
