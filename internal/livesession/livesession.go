@@ -207,9 +207,21 @@ type StoreClaimer struct{ KV KV }
 
 // Claim implements Claimer: a key that exists (store.ErrConflict) is ErrUsed.
 func (c StoreClaimer) Claim(ctx context.Context, nonce string, until time.Time) error {
-	err := c.KV.PutKV(ctx, "faceliveness", nonce, []byte{1}, until)
+	// A random value: the store tells "my row" from "a row already there"
+	// by value and expiry, so a constant value made a replay (same nonce,
+	// same expiry) look like the first claim.
+	err := c.KV.PutKV(ctx, "faceliveness", nonce, claimValue(), until)
 	if errors.Is(err, store.ErrConflict) {
 		return ErrUsed
 	}
 	return err
+}
+
+// claimValue is 16 random bytes identifying one claim.
+func claimValue() []byte {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("livesession: no randomness: " + err.Error())
+	}
+	return b
 }

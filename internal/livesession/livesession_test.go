@@ -3,6 +3,7 @@ package livesession
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -119,5 +120,23 @@ func TestUsedSetIsPurged(t *testing.T) {
 	}
 	if n := len(s.used); n != 1 {
 		t.Errorf("used set holds %d nonces after expiry, want 1", n)
+	}
+}
+
+// Against the real store: a replay has the same nonce and expiry, and must
+// still be a conflict (regression: a constant claim value made it pass).
+func TestStoreClaimerOnSQLite(t *testing.T) {
+	st, err := store.Open(context.Background(), "", filepath.Join(t.TempDir(), "fp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := StoreClaimer{KV: st}
+	until := time.Now().Add(TTL)
+	if err := c.Claim(context.Background(), "nonce-1", until); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Claim(context.Background(), "nonce-1", until); !errors.Is(err, ErrUsed) {
+		t.Fatalf("second claim of the same nonce: %v, want ErrUsed", err)
 	}
 }

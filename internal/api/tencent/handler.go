@@ -211,7 +211,11 @@ func (h *Handler) authenticate(r *http.Request) (*store.App, []byte, *apiError) 
 	// verification link to whoever replays it.
 	if r.Header.Get("X-TC-Action") == "DetectAuth" {
 		sec, _ := strconv.ParseInt(ts, 10, 64)
-		err := h.Store.PutKV(r.Context(), replayNS, a.Signature, []byte{1}, time.Unix(sec, 0).Add(MaxSkew+time.Minute))
+		// The value is random: the store recognises its own row by value and
+		// expiry, and a replay has the same expiry.
+		mark := make([]byte, 16)
+		_, _ = rand.Read(mark)
+		err := h.Store.PutKV(r.Context(), replayNS, a.Signature, mark, time.Unix(sec, 0).Add(MaxSkew+time.Minute))
 		if errors.Is(err, store.ErrConflict) {
 			return nil, nil, errf("AuthFailure.SignatureFailure", "this signed request was already used (replay); sign every request anew")
 		}
