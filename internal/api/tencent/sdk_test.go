@@ -154,7 +154,11 @@ func TestOfficialGoSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep struct{ Response struct{ Error struct{ Code, Message string } } }
+	var rep struct {
+		Response struct {
+			Error struct{ Code, Message string }
+		}
+	}
 	_ = json.NewDecoder(rr.Body).Decode(&rep)
 	rr.Body.Close()
 	if rep.Response.Error.Code != "AuthFailure.SignatureFailure" || !strings.Contains(rep.Response.Error.Message, "replay") {
