@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/faceprint/faceprint/internal/api/wire"
 )
 
 // REST error codes shared by every /rest/2.0 API (wire-reference §2.1).
@@ -142,19 +143,16 @@ type Body struct {
 }
 
 // ErrBodyTooLarge is returned when the body exceeds the limit.
-var ErrBodyTooLarge = errors.New("request body too large")
+var ErrBodyTooLarge = wire.ErrTooLarge
 
 // errBadBody marks a body that is neither JSON nor a form.
 var errBadBody = errors.New("request body is not JSON or a form")
 
 // ReadBody reads and sniffs the request body, at most limit bytes.
 func ReadBody(r *http.Request, limit int64) (Body, error) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	data, err := wire.ReadBody(r, limit)
 	if err != nil {
-		return Body{}, fmt.Errorf("read body: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return Body{}, ErrBodyTooLarge
+		return Body{}, err
 	}
 	return ParseBody(data)
 }

@@ -12,13 +12,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/faceprint/faceprint/internal/admin"
 	"github.com/faceprint/faceprint/internal/api/tencent"
+	"github.com/faceprint/faceprint/internal/api/wire"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/livesession"
@@ -93,9 +91,8 @@ type Server struct {
 	// livesession.Default (keyed by SetLivenessSessionKey).
 	LiveSessions *livesession.Service
 
-	limMu    sync.Mutex
-	limiters map[string]*rate.Limiter
-	metrics  metrics
+	limits  wire.Limiter
+	metrics metrics
 }
 
 func (s *Server) now() time.Time { return s.Clock() }
@@ -262,27 +259,13 @@ func (s *Server) refuseBCESigned(w http.ResponseWriter, r *http.Request) {
 	WriteRestError(w, r, CodeIAMFailed, "")
 }
 
-// allow applies the per-app QPS limit (a token bucket per replica; with N
-// replicas behind a balancer the effective limit is N× — documented in the README).
+// allow applies the per-app QPS limit, shared by every wire (internal/api/wire).
 func (s *Server) allow(a *auth.App) bool {
 	q := a.QPS
 	if q <= 0 {
 		q = s.DefaultQPS
 	}
-	if q <= 0 {
-		return true
-	}
-	s.limMu.Lock()
-	defer s.limMu.Unlock()
-	if s.limiters == nil {
-		s.limiters = map[string]*rate.Limiter{}
-	}
-	l, ok := s.limiters[a.ID]
-	if !ok || int(l.Limit()) != q {
-		l = rate.NewLimiter(rate.Limit(q), q)
-		s.limiters[a.ID] = l
-	}
-	return l.Allow()
+	return s.limits.Allow(a.ID, q)
 }
 
 // RESTHandler handles an authenticated REST call with its sniffed body.
@@ -339,13 +322,7 @@ func (s *Server) MediaURL(r *http.Request, key string) string {
 }
 
 // externalBase is the scheme://host the client used.
-func externalBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func externalBase(r *http.Request) string { return wire.PublicBase("", r) }
 
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
@@ -383,12 +360,7 @@ func (s *Server) registerTencent(mux *http.ServeMux) {
 	mux.Handle("POST /{$}", &tencent.Handler{
 		Verify: s.Verify, Store: s.Store, Blobs: s.Blobs, Keys: tencent.Keyring{Key: s.TencentKey},
 		Clock: s.Clock, Log: s.Log, MaxBodyBytes: s.MaxBodyBytes, Allow: s.allow,
-		H5Base: func(r *http.Request) string {
-			if s.PublicURL != "" {
-				return s.PublicURL
-			}
-			return externalBase(r)
-		},
+		H5Base: func(r *http.Request) string { return wire.PublicBase(s.PublicURL, r) },
 	})
 }
 

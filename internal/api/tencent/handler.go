@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/faceprint/faceprint/internal/api/wire"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -158,12 +158,12 @@ func (h *Handler) authenticate(r *http.Request) (*store.App, []byte, *apiError) 
 	if limit <= 0 {
 		limit = 8 << 20
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := wire.ReadBody(r, limit)
+	if errors.Is(err, wire.ErrTooLarge) {
+		return nil, nil, errf("RequestSizeLimitExceeded", "the request body exceeds %d bytes", limit)
+	}
 	if err != nil {
 		return nil, nil, errf("InvalidRequest", "could not read the request body")
-	}
-	if int64(len(body)) > limit {
-		return nil, nil, errf("RequestSizeLimitExceeded", "the request body exceeds %d bytes", limit)
 	}
 	a, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
