@@ -15,6 +15,7 @@ import (
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	faceid "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/faceid/v20180301"
 
@@ -313,4 +314,98 @@ func TestOfficialGoSDKErrors(t *testing.T) {
 	if err := detect(fresh, e.PlanID); sdkCode(err) != "AuthFailure.SignatureExpire" {
 		t.Errorf("expired timestamp: %v", err)
 	}
+}
+
+// Protocol edges through the SDK's own signing: an unsigned payload, an
+// action and a version this server does not offer, the app's QPS limit.
+func TestOfficialGoSDKProtocol(t *testing.T) {
+	clk := testclock.New(time.Now())
+	e := env(t, clk)
+	id, key := creds(t, e)
+
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint, cpf.HttpProfile.Scheme = strings.TrimPrefix(e.URL, "http://"), "HTTP"
+	cpf.UnsignedPayload = true
+	unsigned, err := faceid.NewClient(common.NewCredential(id, key), "ap-guangzhou", cpf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := faceid.NewDetectAuthRequest()
+	req.RuleId = common.StringPtr(e.PlanID)
+	if _, err := unsigned.DetectAuth(req); err != nil {
+		t.Errorf("UNSIGNED-PAYLOAD request: %v", err)
+	}
+
+	c, _ := client(t, e, id, key)
+	send := func(version, action string) error {
+		r := &tchttp.BaseRequest{}
+		r.Init().WithApiInfo("faceid", version, action)
+		return c.Send(r, &tchttp.BaseResponse{})
+	}
+	if err := send("2018-03-01", "LivenessCompare"); sdkCode(err) != "InvalidAction" {
+		t.Errorf("unknown action: %v", err)
+	}
+	if err := send("2017-01-01", "DetectAuth"); sdkCode(err) != "NoSuchVersion" {
+		t.Errorf("other version: %v", err)
+	}
+
+	// Raw requests: GET and a malformed Authorization header.
+	for name, r := range map[string]*http.Request{
+		"GET": func() *http.Request { r, _ := http.NewRequest("GET", e.URL+"/?Action=DetectAuth", nil); return r }(),
+		"malformed": func() *http.Request {
+			r, _ := http.NewRequest("POST", e.URL+"/", strings.NewReader("{}"))
+			r.Header.Set("Authorization", "TC3-HMAC-SHA256 nonsense")
+			return r
+		}(),
+	} {
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Response struct {
+				Error     struct{ Code string }
+				RequestId string
+			}
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		want := map[string]string{"GET": "", "malformed": "AuthFailure.InvalidAuthorization"}[name]
+		if name == "GET" {
+			// GET / is not a Tencent route here (POST only): no Tencent answer.
+			if resp.StatusCode == 200 && out.Response.Error.Code == "" && out.Response.RequestId != "" {
+				t.Errorf("GET answered as a Tencent success")
+			}
+			continue
+		}
+		if out.Response.Error.Code != want || out.Response.RequestId == "" {
+			t.Errorf("%s: %+v", name, out.Response)
+		}
+	}
+
+	// The app's QPS (burst 1 here) is enforced on this wire too.
+	n, err := e.App.Admin.CreateApp(context.Background(), "t", "slow", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := e.App.Store.GetApp(context.Background(), n.AppID)
+	m := api.TencentCredentials(e.App.API.TencentKey, a)
+	slow, _ := client(t, e, m["secret_id"], m["secret_key"])
+	limited := false
+	for range 3 {
+		if err := send2(slow); sdkCode(err) == "RequestLimitExceeded" {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Error("3 calls at once on a 1-QPS app were all accepted")
+	}
+}
+
+// send2 is a cheap signed call (unknown BizToken) for the rate-limit test.
+func send2(c *faceid.Client) error {
+	q := faceid.NewGetDetectInfoEnhancedRequest()
+	q.BizToken, q.RuleId = common.StringPtr("x"), common.StringPtr("y")
+	_, err := c.GetDetectInfoEnhanced(q)
+	return err
 }
