@@ -791,6 +791,19 @@ func TestGenerateFormRedirectConfig(t *testing.T) {
 	if v.SuccessURL != "https://shop.example/ok" || v.FailedURL != "https://shop.example/no" {
 		t.Errorf("redirect_config from a form: success %q failed %q", v.SuccessURL, v.FailedURL)
 	}
+	// PHP-style nested form keys mean the same object.
+	m = e.Call(rpc+"verifyToken/generate", "plan_id="+e.PlanID+"&"+url.Values{"redirect_config[success_url]": {"https://shop.example/ok2"}}.Encode())
+	tok, _ = m["result"].(map[string]any)["verify_token"].(string)
+	if tok == "" {
+		t.Fatalf("generate with bracketed keys: %v", m)
+	}
+	if v, err := e.App.Verify.View(context.Background(), tok); err != nil || v.SuccessURL != "https://shop.example/ok2" {
+		t.Errorf("bracketed redirect_config: %q %v", v.SuccessURL, err)
+	}
+	m = e.Call(rpc+"verifyToken/generate", "plan_id="+e.PlanID+"&"+url.Values{"redirect_config[success_url]": {"ftp://x"}}.Encode())
+	if m["code"] != 216100.0 {
+		t.Errorf("bracketed bad URL: %v", m)
+	}
 }
 
 func TestH5LinkMayRepeatRedirectConfig(t *testing.T) {

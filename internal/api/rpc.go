@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -180,7 +181,8 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 // redirect_config={"success_url":…} works under either encoding, and a
 // non-object string is refused (283513) exactly as it is in JSON — it used
 // to be dropped silently, and the user then landed on no redirect at all.
-// An empty form value is absent (forms have no null).
+// An empty form value is absent (forms have no null). Bracketed keys
+// (redirect_config[success_url]) are read as the object's fields.
 func redirectConfig(body Body) []byte {
 	if body.Object != nil {
 		raw := body.Raw("redirect_config")
@@ -190,7 +192,19 @@ func redirectConfig(body Body) []byte {
 		return raw
 	}
 	if !body.Form.Has("redirect_config") {
-		return nil
+		// PHP's http_build_query and similar send a nested array as
+		// redirect_config[success_url]=…: the same object, spelt as a form.
+		obj := map[string]string{}
+		for _, k := range []string{"success_url", "failed_url"} {
+			if body.Form.Has("redirect_config[" + k + "]") {
+				obj[k] = body.Form.Get("redirect_config[" + k + "]")
+			}
+		}
+		if len(obj) == 0 {
+			return nil
+		}
+		b, _ := json.Marshal(obj)
+		return b
 	}
 	v := strings.TrimSpace(body.Form.Get("redirect_config"))
 	if v == "" {
