@@ -66,6 +66,16 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 	h("GET /admin/api/apps/{id}/webhook-secret", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Admin.AppWebhookSecret(r.Context(), r.PathValue("id"))
 	})
+	h("GET /admin/api/apps/{id}/tencent-credentials", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		if len(s.TencentKey) == 0 {
+			return nil, errors.New("tencent credentials unavailable: no signing key")
+		}
+		a, err := s.Store.GetApp(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return TencentCredentials(s.TencentKey, a), nil
+	})
 	h("POST /admin/api/apps/{id}/disable", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Admin.SetDisabled(r.Context(), actor, r.PathValue("id"), true)
 	})

@@ -217,6 +217,27 @@ func TestAccessTokenErrors(t *testing.T) {
 			t.Errorf("%s: %v", c.q, m)
 		}
 	}
+	// BCE (AK/SK) signed, no access_token: what the SDKs send after a wrong
+	// Secret Key. 14 IAM Certification failed, on REST and RPC routes alike.
+	for _, path := range []string{rpc + "verifyToken/generate", "/rest/2.0/face/v3/detect"} {
+		req, _ := http.NewRequest("POST", e.URL+path, strings.NewReader(`{"plan_id":"`+e.PlanID+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "bce-auth-v1/"+e.APIKey+"/2026-01-01T00:00:00Z/1800/host/0123abcd")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if m["error_code"] != 14.0 || m["error_msg"] != "IAM Certification failed" {
+			t.Errorf("%s BCE-signed: %v", path, m)
+		}
+	}
+	// A valid access_token wins over a stray BCE header.
+	if m := gen("access_token=" + url.QueryEscape(tok)); m["success"] != true {
+		t.Fatalf("token: %v", m)
+	}
 	// Rotating the secret revokes; disabled apps are refused.
 	n, err := e.App.Admin.RotateSecret(context.Background(), "t", e.AppID)
 	if err != nil {
@@ -257,6 +278,9 @@ func TestGenerateErrors(t *testing.T) {
 		{"another app's plan", map[string]any{"plan_id": other.PlanID}, 283435},
 		{"bad redirect", map[string]any{"plan_id": e.PlanID, "redirect_config": map[string]string{"success_url": "javascript:alert(1)"}}, 216100},
 		{"redirect_config not object", map[string]any{"plan_id": e.PlanID, "redirect_config": "x"}, 283513},
+		{"form redirect_config not object", "plan_id=" + e.PlanID + "&redirect_config=https%3A%2F%2Fa.example%2Fok", 283513},
+		{"form redirect_config bad URL", "plan_id=" + e.PlanID + "&redirect_config=" + url.QueryEscape(`{"success_url":"javascript:alert(1)"}`), 216100},
+		{"form redirect_config empty", "plan_id=" + e.PlanID + "&redirect_config=", 0},
 	} {
 		m := e.Call(rpc+"verifyToken/generate", c.body)
 		if c.code == 0 {
@@ -747,6 +771,38 @@ func TestForgedAccessTokens(t *testing.T) {
 		if m["error_code"] != 110.0 {
 			t.Errorf("%s accepted: %v", name, m)
 		}
+	}
+}
+
+// A form body may carry redirect_config as JSON object text; it is kept,
+// not dropped (regression: the form field was ignored silently).
+func TestGenerateFormRedirectConfig(t *testing.T) {
+	e := start(t, false, nil, nil)
+	rc := `{"success_url":"https://shop.example/ok","failed_url":"https://shop.example/no"}`
+	m := e.Call(rpc+"verifyToken/generate", "plan_id="+e.PlanID+"&redirect_config="+url.QueryEscape(rc))
+	tok, _ := m["result"].(map[string]any)["verify_token"].(string)
+	if tok == "" {
+		t.Fatalf("generate: %v", m)
+	}
+	v, err := e.App.Verify.View(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.SuccessURL != "https://shop.example/ok" || v.FailedURL != "https://shop.example/no" {
+		t.Errorf("redirect_config from a form: success %q failed %q", v.SuccessURL, v.FailedURL)
+	}
+	// PHP-style nested form keys mean the same object.
+	m = e.Call(rpc+"verifyToken/generate", "plan_id="+e.PlanID+"&"+url.Values{"redirect_config[success_url]": {"https://shop.example/ok2"}}.Encode())
+	tok, _ = m["result"].(map[string]any)["verify_token"].(string)
+	if tok == "" {
+		t.Fatalf("generate with bracketed keys: %v", m)
+	}
+	if v, err := e.App.Verify.View(context.Background(), tok); err != nil || v.SuccessURL != "https://shop.example/ok2" {
+		t.Errorf("bracketed redirect_config: %q %v", v.SuccessURL, err)
+	}
+	m = e.Call(rpc+"verifyToken/generate", "plan_id="+e.PlanID+"&"+url.Values{"redirect_config[success_url]": {"ftp://x"}}.Encode())
+	if m["code"] != 216100.0 {
+		t.Errorf("bracketed bad URL: %v", m)
 	}
 }
 

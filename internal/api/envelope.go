@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/faceprint/faceprint/internal/api/wire"
 )
 
 // REST error codes shared by every /rest/2.0 API (wire-reference §2.1).
@@ -18,6 +19,7 @@ const (
 	CodeUnavailable    = 2
 	CodeUnsupported    = 3
 	CodeNoPermission   = 6
+	CodeIAMFailed      = 14 // an AK/SK (bce-auth-v1) signature that cannot be verified
 	CodeQPSLimit       = 18
 	CodeInvalidToken   = 100
 	CodeTokenInvalid   = 110
@@ -37,6 +39,7 @@ var restMessages = map[int]string{
 	CodeUnavailable:    "Service temporarily unavailable",
 	CodeUnsupported:    "Unsupported openapi method",
 	CodeNoPermission:   "No permission to access data",
+	CodeIAMFailed:      "IAM Certification failed",
 	CodeQPSLimit:       "Open api qps request limit reached",
 	CodeInvalidToken:   "Invalid parameter",
 	CodeTokenInvalid:   "Access token invalid or no longer valid",
@@ -140,19 +143,16 @@ type Body struct {
 }
 
 // ErrBodyTooLarge is returned when the body exceeds the limit.
-var ErrBodyTooLarge = errors.New("request body too large")
+var ErrBodyTooLarge = wire.ErrTooLarge
 
 // errBadBody marks a body that is neither JSON nor a form.
 var errBadBody = errors.New("request body is not JSON or a form")
 
 // ReadBody reads and sniffs the request body, at most limit bytes.
 func ReadBody(r *http.Request, limit int64) (Body, error) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	data, err := wire.ReadBody(r, limit)
 	if err != nil {
-		return Body{}, fmt.Errorf("read body: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return Body{}, ErrBodyTooLarge
+		return Body{}, err
 	}
 	return ParseBody(data)
 }

@@ -234,14 +234,17 @@ type faceLiveness struct {
 
 // detectFace is one face_list entry. Optional fields appear when face_field
 // asks for them. landmark68 is a faceprint extension (iBUG 68-point layout);
-// Baidu's landmark72/landmark150 layouts are not produced.
+// landmark72 and landmark150 are derived from it (landmarks.go,
+// docs/landmarks.md).
 type detectFace struct {
 	FaceToken       string          `json:"face_token"`
 	Location        faceLocation    `json:"location"`
 	FaceProbability float64         `json:"face_probability"`
 	Angle           faceAngle       `json:"angle"`
 	Landmark        []facePoint     `json:"landmark,omitempty"`
+	Landmark72      []facePoint     `json:"landmark72,omitempty"`
 	Landmark68      []facePoint     `json:"landmark68,omitempty"`
+	Landmark150     landmark150JSON `json:"landmark150,omitempty"`
 	Quality         *faceQuality    `json:"quality,omitempty"`
 	EyeStatus       *faceEyeStatus  `json:"eye_status,omitempty"`
 	Spoofing        *float64        `json:"spoofing,omitempty"`
@@ -258,7 +261,7 @@ type detectResult struct {
 // Baidu does, and attributes this server has no model for (age, beauty,
 // expression, gender, glasses, emotion, mask, face_shape) are not returned.
 type detectFields struct {
-	landmark, quality, eyeStatus, spoofing, liveness, faceType bool
+	landmark, landmark150, quality, eyeStatus, spoofing, liveness, faceType bool
 }
 
 func parseFaceFields(s string) (detectFields, *faceErr) {
@@ -268,8 +271,10 @@ func parseFaceFields(s string) (detectFields, *faceErr) {
 	}
 	for _, name := range strings.Split(s, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "landmark", "landmark72", "landmark150":
+		case "landmark", "landmark72":
 			f.landmark = true
+		case "landmark150":
+			f.landmark150 = true
 		case "quality":
 			f.quality = true
 		case "eye_status":
@@ -377,6 +382,12 @@ func detectEntry(f face.Face, fields detectFields) detectFace {
 		for _, p := range f.Landmarks {
 			d.Landmark68 = append(d.Landmark68, facePoint{round(p.X, 2), round(p.Y, 2)})
 		}
+		for _, p := range landmark72(&f.Landmarks) {
+			d.Landmark72 = append(d.Landmark72, facePoint{round(p.X, 2), round(p.Y, 2)})
+		}
+	}
+	if fields.landmark150 && f.HasLandmarks {
+		d.Landmark150 = landmark150(&f.Landmarks)
 	}
 	if fields.quality && f.HasQuality {
 		q := f.Quality

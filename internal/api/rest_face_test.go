@@ -137,6 +137,8 @@ func TestFaceDetectREST(t *testing.T) {
 			Angle           map[string]float64   `json:"angle"`
 			Landmark        []map[string]float64 `json:"landmark"`
 			Landmark68      []map[string]float64 `json:"landmark68"`
+			Landmark72      []map[string]float64 `json:"landmark72"`
+			Landmark150     map[string]any       `json:"landmark150"`
 			Quality         struct {
 				Occlusion    map[string]float64 `json:"occlusion"`
 				Blur         float64            `json:"blur"`
@@ -159,7 +161,7 @@ func TestFaceDetectREST(t *testing.T) {
 	if len(f.FaceToken) != 32 || f.Location.Width < 50 || f.FaceProbability < 0.9 || len(f.Angle) != 3 {
 		t.Errorf("entry %+v", f)
 	}
-	if len(f.Landmark) != 4 || len(f.Landmark68) != 68 || len(f.EyeStatus) != 2 || f.Spoofing == nil || f.FaceType["type"] != "human" {
+	if len(f.Landmark) != 4 || len(f.Landmark68) != 68 || len(f.Landmark72) != 72 || f.Landmark150 != nil || len(f.EyeStatus) != 2 || f.Spoofing == nil || f.FaceType["type"] != "human" {
 		t.Errorf("requested fields missing: %+v", f)
 	}
 	if len(f.Quality.Occlusion) != 7 || f.Quality.Illumination == 0 {
@@ -173,6 +175,24 @@ func TestFaceDetectREST(t *testing.T) {
 	rep = call(t, s, s.handleFaceDetect, jsonBody(map[string]any{"image": fetchedB64(t, "misc/grace_hopper.jpg"), "image_type": "BASE64"}))
 	if rep.ErrorCode != 0 || strings.Contains(string(rep.Result), "landmark") || !strings.Contains(string(rep.Result), `"face_num":1`) {
 		t.Errorf("plain detect: %s", rep.Result)
+	}
+	// landmark72 follows the iBUG points it is derived from (57 nose tip =
+	// iBUG 30); landmark150 only when asked for, as named points.
+	if n := f.Landmark72[57]; n["x"] != f.Landmark68[30]["x"] || n["y"] != f.Landmark68[30]["y"] {
+		t.Errorf("landmark72[57] %v != landmark68[30] %v", n, f.Landmark68[30])
+	}
+	rep = call(t, s, s.handleFaceDetect, jsonBody(map[string]any{"image": fetchedB64(t, "misc/grace_hopper.jpg"), "image_type": "BASE64", "face_field": "landmark150"}))
+	var l150 struct {
+		FaceList []struct {
+			Landmark72  []any                         `json:"landmark72"`
+			Landmark150 map[string]map[string]float64 `json:"landmark150"`
+		} `json:"face_list"`
+	}
+	if err := json.Unmarshal(rep.Result, &l150); err != nil || len(l150.FaceList) != 1 {
+		t.Fatalf("landmark150 detect: %v %s", err, rep.Result)
+	}
+	if lf := l150.FaceList[0]; len(lf.Landmark150) != 150 || lf.Landmark72 != nil || lf.Landmark150["nose_tip"]["x"] == 0 {
+		t.Errorf("landmark150: %d points, landmark72 %v", len(lf.Landmark150), lf.Landmark72 != nil)
 	}
 	// Form bodies work too (the SDKs send both).
 	rep = call(t, s, s.handleFaceDetect, "image_type=BASE64&image="+strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(fetchedB64(t, "gocv/face.jpg")))

@@ -2,26 +2,20 @@ package api
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/authority"
 	"github.com/faceprint/faceprint/internal/liveness"
+	"github.com/faceprint/faceprint/internal/livesession"
 	"github.com/faceprint/faceprint/internal/plan"
-	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
 	"github.com/faceprint/faceprint/internal/vision"
 	"github.com/faceprint/faceprint/internal/vision/face"
@@ -39,9 +33,6 @@ const (
 // livenessVideoMaxBase64 bounds video_base64 (Baidu recommends 5–15 s of mp4).
 const livenessVideoMaxBase64 = 28 << 20
 
-// sessionCodeTTL is how long a session code is valid (Baidu: 5 minutes).
-const sessionCodeTTL = 5 * time.Minute
-
 const livenessMissingModels = "Service temporarily unavailable: liveness needs the face models " +
 	"(run scripts/fetch-models.sh) and ffmpeg (apt-get install ffmpeg)"
 
@@ -49,95 +40,20 @@ const livenessMissingModels = "Service temporarily unavailable: liveness needs t
 // Baidu's clients read them (0 眨眼, 2 右转, 3 左转, 4 抬头, 5 低头).
 var actionDigits = map[byte]string{'0': "blink", '2': "right", '3': "left", '4': "up", '5': "down"}
 
-// sessionCodes signs stateless session ids and remembers used ones in this
-// process; the server also claims each id in the database (single use across
-// replicas). The key is random per process unless SetLivenessSessionKey sets
-// a shared one (the app derives it from the signing key).
-var sessionCodes = newSessionSigner()
-
-type sessionSigner struct {
-	mu   sync.Mutex
-	key  []byte
-	used map[string]time.Time // nonce → expiry
-}
-
-func newSessionSigner() *sessionSigner {
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		panic("faceprint: no randomness for the session key: " + err.Error())
-	}
-	return &sessionSigner{key: k, used: map[string]time.Time{}}
-}
-
 // SetLivenessSessionKey sets the HMAC key of faceliveness session ids
-// (≥ 32 bytes); call it before serving.
-func SetLivenessSessionKey(key []byte) error {
-	if len(key) < 32 {
-		return errors.New("api: liveness session key must be at least 32 bytes")
-	}
-	sessionCodes.mu.Lock()
-	defer sessionCodes.mu.Unlock()
-	sessionCodes.key = append([]byte(nil), key...)
-	return nil
-}
+// (≥ 32 bytes) on livesession.Default; call it before serving.
+//
+// Deprecated: kept for internal/app; use livesession.Default.SetKey or
+// Server.LiveSessions.
+func SetLivenessSessionKey(key []byte) error { return livesession.Default.SetKey(key) }
 
-// livenessSession is the signed content of a session_id.
-type livenessSession struct {
-	App     string `json:"a"`
-	Type    int    `json:"t"` // 0 voice digits, 1 actions
-	Code    string `json:"c"`
-	Nonce   string `json:"n"`
-	Expires int64  `json:"e"`
-}
-
-func (s *sessionSigner) sign(v livenessSession) string {
-	payload, _ := json.Marshal(v)
-	p := base64.RawURLEncoding.EncodeToString(payload)
-	return p + "." + s.mac(p)
-}
-
-func (s *sessionSigner) mac(p string) string {
-	s.mu.Lock()
-	key := s.key
-	s.mu.Unlock()
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("faceliveness-session\n" + p))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-var (
-	errSessionInvalid = errors.New("session_id invalid")
-	errSessionExpired = errors.New("session_id expired")
-	errSessionUsed    = errors.New("session_id already used")
-)
-
-// open checks a session id's signature, app and expiry, and consumes it.
-func (s *sessionSigner) open(id, app string, now time.Time) (livenessSession, error) {
-	var v livenessSession
-	p, sig, ok := strings.Cut(id, ".")
-	if !ok || len(id) > 1024 || !hmac.Equal([]byte(sig), []byte(s.mac(p))) {
-		return v, errSessionInvalid
+// liveSessions is the session-code service: the server's own, else the
+// process default.
+func (s *Server) liveSessions() *livesession.Service {
+	if s.LiveSessions != nil {
+		return s.LiveSessions
 	}
-	data, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil || json.Unmarshal(data, &v) != nil || v.App != app {
-		return livenessSession{}, errSessionInvalid
-	}
-	exp := time.Unix(v.Expires, 0)
-	if now.After(exp) {
-		return v, errSessionExpired
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for n, e := range s.used {
-		if now.After(e) {
-			delete(s.used, n)
-		}
-	}
-	if _, seen := s.used[v.Nonce]; seen {
-		return v, errSessionUsed
-	}
-	s.used[v.Nonce] = exp
-	return v, nil
+	return livesession.Default
 }
 
 // registerLivenessRoutes adds /rest/2.0/face/v1/faceliveness/sessioncode|verify
@@ -207,9 +123,7 @@ func (s *Server) handleSessionCode(w http.ResponseWriter, r *http.Request, app *
 		WriteFaceError(w, r, now, CodeInternal, "")
 		return
 	}
-	nonce := make([]byte, 12)
-	_, _ = rand.Read(nonce)
-	id := sessionCodes.sign(livenessSession{App: appIDOf(app), Type: typ, Code: code, Nonce: hex.EncodeToString(nonce), Expires: now.Add(sessionCodeTTL).Unix()})
+	id, _ := s.liveSessions().Issue(appIDOf(app), typ, code, now)
 	WriteFaceResult(w, r, now, map[string]string{"session_id": id, "code": code})
 }
 
@@ -329,19 +243,18 @@ func (s *Server) handleLivenessVerify(w http.ResponseWriter, r *http.Request, ap
 		WriteFaceError(w, r, now, CodeNotEnoughParam, "not enough param: session_id")
 		return
 	}
-	sess, err := sessionCodes.open(sid, appIDOf(app), now)
-	if err == nil && s.Store != nil {
-		// Single use across replicas: the nonce is claimed in the database.
-		if perr := s.Store.PutKV(r.Context(), "faceliveness", sess.Nonce, []byte{1}, time.Unix(sess.Expires, 0)); errors.Is(perr, store.ErrConflict) {
-			err = errSessionUsed
-		} else if perr != nil {
-			s.Log.Error("faceliveness session claim", "log_id", LogID(r), "err", perr)
-			WriteFaceError(w, r, now, CodeUnavailable, "")
-			return
-		}
+	var claims livesession.Claimer
+	if s.Store != nil {
+		claims = livesession.StoreClaimer{KV: s.Store} // single use across replicas
 	}
-	if err != nil {
+	sess, err := s.liveSessions().Consume(r.Context(), claims, sid, appIDOf(app), now)
+	switch {
+	case errors.Is(err, livesession.ErrInvalid), errors.Is(err, livesession.ErrExpired), errors.Is(err, livesession.ErrUsed):
 		WriteFaceError(w, r, now, CodeInvalidParam, "invalid param: "+err.Error())
+		return
+	case err != nil:
+		s.Log.Error("faceliveness session claim", "log_id", LogID(r), "err", err)
+		WriteFaceError(w, r, now, CodeUnavailable, "")
 		return
 	}
 	if sess.Type == 0 {
@@ -501,8 +414,10 @@ func (s *Server) handlePersonVerify(w http.ResponseWriter, r *http.Request, app 
 		}
 	}
 	// 3. identity
+	// The app id travels in the request itself: wrappers between here and the
+	// registry rebuild the context from it.
 	ref, err := s.Engines.References.Reference(authority.WithAppID(ctx, appIDOf(app)), verify.ReferenceRequest{
-		Source: plan.CompareAuthority, Name: name, IDNumber: id, Live: raw,
+		Source: plan.CompareAuthority, Name: name, IDNumber: id, Live: raw, AppID: appIDOf(app),
 	})
 	if err != nil && ref.ErrorCode == 0 {
 		ref.ErrorCode = CodeAuthorityBusy

@@ -18,6 +18,7 @@ import (
 	"github.com/faceprint/faceprint/internal/authority"
 	"github.com/faceprint/faceprint/internal/liveness"
 	"github.com/faceprint/faceprint/internal/liveness/fixtures"
+	"github.com/faceprint/faceprint/internal/livesession"
 )
 
 var (
@@ -104,23 +105,16 @@ func TestSessionCode(t *testing.T) {
 			t.Errorf("%s: %+v", body, rep)
 		}
 	}
-	// a session id is bound to its app, signed and expiring
-	now := time.Unix(1700000000, 0)
-	id := sessionCodes.sign(livenessSession{App: "1001", Type: 1, Code: "3", Nonce: "n1", Expires: now.Add(time.Minute).Unix()})
-	if _, err := sessionCodes.open(id, "1002", now); err == nil {
+	// the id opens once, for its app (signing details: internal/livesession)
+	var sc struct {
+		SessionID string `json:"session_id"`
+	}
+	_ = json.Unmarshal(callApp(t, s, s.handleSessionCode, `{}`).Result, &sc)
+	if _, err := s.liveSessions().Open(sc.SessionID, "1002", s.now()); err == nil {
 		t.Error("other app accepted")
 	}
-	if _, err := sessionCodes.open(id[:len(id)-2]+"AA", "1001", now); err == nil {
-		t.Error("forged signature accepted")
-	}
-	if _, err := sessionCodes.open(id, "1001", now.Add(2*time.Minute)); err != errSessionExpired {
-		t.Errorf("expired: %v", err)
-	}
-	if _, err := sessionCodes.open(id, "1001", now); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sessionCodes.open(id, "1001", now); err != errSessionUsed {
-		t.Errorf("second use: %v", err)
+	if _, err := s.liveSessions().Open(sc.SessionID, "1001", s.now()); err != nil {
+		t.Errorf("own app refused: %v", err)
 	}
 }
 
@@ -128,7 +122,7 @@ func TestLivenessVerifyREST(t *testing.T) {
 	s, _ := livenessServer(t)
 	now := s.now()
 	session := func(code string) string {
-		return sessionCodes.sign(livenessSession{App: "1001", Type: 1, Code: code, Nonce: faceToken(), Expires: now.Add(time.Minute).Unix()})
+		return livesession.Default.Sign(livesession.Session{App: "1001", Type: 1, Code: code, Nonce: faceToken(), Expires: now.Add(time.Minute).Unix()})
 	}
 	video := clipB64(t, "turn-franck")
 	// the clip turns to the subject's left: code 3 passes, code 2 (right) fails

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -151,7 +152,7 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 		return
 	}
 	var successURL, failedURL string
-	if raw := body.Raw("redirect_config"); raw != nil && string(raw) != "null" {
+	if raw := redirectConfig(body); raw != nil {
 		rc, err := ParseBody(raw)
 		if err != nil || rc.Object == nil {
 			rpcError(w, r, CodeBadBody, "请求参数错误: redirect_config 必须是对象")
@@ -172,6 +173,48 @@ func (s *Server) rpcGenerate(w http.ResponseWriter, r *http.Request, app *auth.A
 		return
 	}
 	writeSolution(w, r, map[string]string{"verify_token": tok})
+}
+
+// redirectConfig returns the raw redirect_config object text, or nil when
+// absent. JSON bodies carry it as an object (null: absent). Form bodies
+// can only carry a string: a form value is taken as JSON object text, so
+// redirect_config={"success_url":…} works under either encoding, and a
+// non-object string is refused (283513) exactly as it is in JSON — it used
+// to be dropped silently, and the user then landed on no redirect at all.
+// An empty form value is absent (forms have no null). Bracketed keys
+// (redirect_config[success_url]) are read as the object's fields.
+func redirectConfig(body Body) []byte {
+	if body.Object != nil {
+		raw := body.Raw("redirect_config")
+		if raw == nil || string(raw) == "null" {
+			return nil
+		}
+		return raw
+	}
+	if !body.Form.Has("redirect_config") {
+		// PHP's http_build_query and similar send a nested array as
+		// redirect_config[success_url]=…: the same object, spelt as a form.
+		obj := map[string]string{}
+		for _, k := range []string{"success_url", "failed_url"} {
+			if body.Form.Has("redirect_config[" + k + "]") {
+				obj[k] = body.Form.Get("redirect_config[" + k + "]")
+			}
+		}
+		if len(obj) == 0 {
+			return nil
+		}
+		b, _ := json.Marshal(obj)
+		return b
+	}
+	v := strings.TrimSpace(body.Form.Get("redirect_config"))
+	if v == "" {
+		return nil
+	}
+	if !strings.HasPrefix(v, "{") {
+		// Not object text: make ParseBody see a non-object so the caller refuses it.
+		return []byte("[]")
+	}
+	return []byte(v)
 }
 
 func validRedirect(s string) bool {

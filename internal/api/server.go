@@ -16,8 +16,11 @@ import (
 	"time"
 
 	"github.com/faceprint/faceprint/internal/admin"
+	"github.com/faceprint/faceprint/internal/api/tencent"
+	"github.com/faceprint/faceprint/internal/api/wire"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
+	"github.com/faceprint/faceprint/internal/livesession"
 	"github.com/faceprint/faceprint/internal/ratelimit"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -83,8 +86,15 @@ type Server struct {
 	PublicURL string
 	// Ready reports engine availability for /readyz.
 	Ready func() map[string]string
+	// TencentKey derives the apps' Tencent Cloud SecretId/SecretKey
+	// (tencent.KeyFromSigningKey); empty: the Tencent FaceID wire is off.
+	TencentKey []byte
+	// LiveSessions issues and consumes faceliveness session codes; nil:
+	// livesession.Default (keyed by SetLivenessSessionKey).
+	LiveSessions *livesession.Service
 
-	// Limiter enforces per-app QPS across the cluster (limiter.go); nil: a lone-replica limiter is made on first use.
+	// Limiter enforces per-app QPS across the cluster (limiter.go), for
+	// every wire; nil: a lone-replica limiter is made on first use.
 	Limiter *ratelimit.Limiter
 	limOnce sync.Once
 
@@ -114,6 +124,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerFaceRoutes(mux)
 	s.registerIDCardRoutes(mux)
 	s.registerLivenessRoutes(mux)
+	s.registerTencent(mux)
 	// Unknown APIs and wrong methods answer in Baidu's JSON, not net/http's text.
 	unsupported := func(w http.ResponseWriter, r *http.Request) { WriteRestError(w, r, CodeUnsupported, "") }
 	mux.HandleFunc("/rpc/2.0/", unsupported)
@@ -194,6 +205,10 @@ func accessToken(r *http.Request, body Body) string {
 // authenticate checks the token and the app's QPS; on failure it writes the REST error and returns nil.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body Body) *auth.App {
 	tok := accessToken(r, body)
+	if tok == "" && isBCESigned(r) {
+		s.refuseBCESigned(w, r)
+		return nil
+	}
 	app, err := s.Auth.Authenticate(r.Context(), tok)
 	switch {
 	case errors.Is(err, auth.ErrTokenMissing):
@@ -215,6 +230,39 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body Body)
 		return nil
 	}
 	return app
+}
+
+// isBCESigned reports a request signed with Baidu Cloud's AK/SK scheme
+// (Authorization: bce-auth-v1/{ak}/{timestamp}/{expires}/{headers}/{signature}).
+func isBCESigned(r *http.Request) bool {
+	return strings.HasPrefix(strings.TrimSpace(r.Header.Get("Authorization")), "bce-auth-v1/")
+}
+
+// refuseBCESigned answers a BCE-signed request with 14 "IAM Certification
+// failed", as Baidu answers a signature it cannot verify.
+//
+// The official SDKs sign with BCE only after the OAuth token fetch failed,
+// in practice because the Secret Key is wrong (they read invalid_client as
+// "perhaps an IAM key", wire-reference §5.1). This server keeps only a hash
+// of the Secret Key, so it can never check a BCE signature: 14 tells the
+// integrator "your credentials are refused", where 100 "Invalid parameter"
+// sent them looking for a bad request field. The operator gets a hint with
+// the app id when the signing key is a known API Key; the header itself
+// (key, signature) is never logged.
+func (s *Server) refuseBCESigned(w http.ResponseWriter, r *http.Request) {
+	appID := ""
+	parts := strings.SplitN(strings.TrimSpace(r.Header.Get("Authorization")), "/", 3)
+	if len(parts) == 3 && parts[1] != "" && len(parts[1]) <= 128 && s.Auth != nil && s.Auth.Store != nil {
+		if a, err := s.Auth.Store.GetAppByAPIKey(r.Context(), parts[1]); err == nil {
+			appID = a.ID
+		}
+	}
+	if s.Log != nil {
+		s.Log.Warn("BCE-signed request refused (14 IAM Certification failed): AK/SK signing is not supported; "+
+			"the client SDK signs this way after its OAuth token request was refused, most likely a wrong Secret Key",
+			"log_id", LogID(r), "route", r.Pattern, "app_id", appID, "api_key_known", appID != "")
+	}
+	WriteRestError(w, r, CodeIAMFailed, "")
 }
 
 // RESTHandler handles an authenticated REST call with its sniffed body.
@@ -271,13 +319,7 @@ func (s *Server) MediaURL(r *http.Request, key string) string {
 }
 
 // externalBase is the scheme://host the client used.
-func externalBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func externalBase(r *http.Request) string { return wire.PublicBase("", r) }
 
 func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
@@ -304,4 +346,23 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	_, _ = w.Write(b)
+}
+
+// registerTencent mounts the Tencent Cloud FaceID wire at POST / (where the
+// SDKs send every action) when a key is configured.
+func (s *Server) registerTencent(mux *http.ServeMux) {
+	if len(s.TencentKey) == 0 {
+		return
+	}
+	mux.Handle("POST /{$}", &tencent.Handler{
+		Verify: s.Verify, Store: s.Store, Blobs: s.Blobs, Keys: tencent.Keyring{Key: s.TencentKey},
+		Clock: s.Clock, Log: s.Log, MaxBodyBytes: s.MaxBodyBytes, Allow: s.allow,
+		H5Base: func(r *http.Request) string { return wire.PublicBase(s.PublicURL, r) },
+	})
+}
+
+// TencentCredentials is an app's Tencent Cloud SecretId/SecretKey (admin API and CLI).
+func TencentCredentials(key []byte, a *store.App) map[string]string {
+	id, sk := tencent.Keyring{Key: key}.Credentials(a.ID, a.Generation)
+	return map[string]string{"app_id": a.ID, "secret_id": id, "secret_key": sk, "action_version": tencent.Version, "service": tencent.Service}
 }

@@ -40,9 +40,15 @@ var ErrUnknownAuthority = errors.New("authority: not configured")
 
 type ctxKey struct{}
 
-// WithAppID puts the calling app's ID in ctx: the registry is per app and
-// verify.ReferenceRequest does not carry it (yet).
+// WithAppID puts the calling app's ID in ctx for callers that cannot set
+// verify.ReferenceRequest.AppID. An empty appID leaves ctx as it is: a
+// wrapper that copies an unset request field into the context must not erase
+// the app an outer layer already put there (that bug made every registry
+// lookup of person/verify answer 222361).
 func WithAppID(ctx context.Context, appID string) context.Context {
+	if appID == "" {
+		return ctx
+	}
 	return context.WithValue(ctx, ctxKey{}, appID)
 }
 

@@ -332,3 +332,20 @@ func TestUpstream(t *testing.T) {
 	}
 	_ = verifies
 }
+
+// An empty app id must not erase the one an outer layer put in the context
+// (internal/app re-wraps the context from ReferenceRequest.AppID).
+func TestWithAppIDKeepsOuterApp(t *testing.T) {
+	ctx := WithAppID(WithAppID(context.Background(), "1001"), "")
+	if got := AppID(ctx); got != "1001" {
+		t.Fatalf("AppID after WithAppID(ctx, \"\") = %q, want 1001", got)
+	}
+	reg := &Registry{Store: NewMemoryStore()}
+	if _, err := reg.Enrol(ctx, "1001", "张三", idA, []byte{0xff, 0xd8, 0xff, 1}); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := (&Resolver{Registry: reg}).Reference(ctx, verify.ReferenceRequest{Source: plan.CompareAuthority, Name: "张三", IDNumber: idA})
+	if err != nil || ref.ErrorCode != 0 || len(ref.Photo) == 0 {
+		t.Fatalf("registry lookup through the default authority: %+v %v", ref, err)
+	}
+}

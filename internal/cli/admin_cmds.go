@@ -117,7 +117,17 @@ func newAppCmd(env *Env) *cobra.Command {
 				return env.PrintJSON(v)
 			})
 		}}
-	cmd.AddCommand(create, list, show, rotate, disable, whsec)
+	tc := &cobra.Command{Use: "tencent-credentials APP_ID", Short: "Show the app's Tencent Cloud FaceID SecretId/SecretKey (TC3 signing; change with rotate-secret)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAdmin(env, &f, cmd, func(ops adminOps) error {
+				v, err := ops.TencentCredentials(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return env.PrintJSON(v)
+			})
+		}}
+	cmd.AddCommand(create, list, show, rotate, disable, whsec, tc)
 	return cmd
 }
 

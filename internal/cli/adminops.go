@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faceprint/faceprint/internal/admin"
+	"github.com/faceprint/faceprint/internal/api"
+	"github.com/faceprint/faceprint/internal/api/tencent"
 	"github.com/faceprint/faceprint/internal/app"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/config"
@@ -30,6 +33,7 @@ type adminOps interface {
 	RotateSecret(ctx context.Context, id string) (auth.NewApp, error)
 	SetDisabled(ctx context.Context, id string, disabled bool) (admin.AppView, error)
 	WebhookSecret(ctx context.Context, id string) (map[string]string, error)
+	TencentCredentials(ctx context.Context, id string) (map[string]string, error)
 	CreatePlan(ctx context.Context, appID, name string, o plan.Options) (*plan.Plan, error)
 	UpdatePlan(ctx context.Context, id, name string, disabled *bool, options []byte) (*plan.Plan, error)
 	ListPlans(ctx context.Context, appID string) ([]plan.Plan, error)
@@ -89,17 +93,20 @@ func (f *adminFlags) open(ctx context.Context, env *Env) (adminOps, error) {
 	}
 	a := &auth.Service{Store: st, Clock: time.Now}
 	svc := &admin.Service{Store: st, Auth: a, Clock: time.Now, Registry: app.NewRegistry(st, sealer, time.Now)}
+	l := &localAdmin{svc: svc, st: st}
 	if key, err := app.ReadSigningKey(cfg); err == nil {
 		svc.WebhookSecret = func(id string) string { return app.WebhookSecret(key, id) }
+		l.tencentKey = tencent.KeyFromSigningKey(key)
 	}
-	return &localAdmin{svc: svc, st: st}, nil
+	return l, nil
 }
 
 const cliActor = "cli"
 
 type localAdmin struct {
-	svc *admin.Service
-	st  store.Store
+	svc        *admin.Service
+	st         store.Store
+	tencentKey []byte // nil: no signing key readable
 }
 
 func (l *localAdmin) Close() error { return l.st.Close() }
@@ -120,6 +127,16 @@ func (l *localAdmin) SetDisabled(ctx context.Context, id string, d bool) (admin.
 }
 func (l *localAdmin) WebhookSecret(ctx context.Context, id string) (map[string]string, error) {
 	return l.svc.AppWebhookSecret(ctx, id)
+}
+func (l *localAdmin) TencentCredentials(ctx context.Context, id string) (map[string]string, error) {
+	if l.tencentKey == nil {
+		return nil, errors.New("tencent credentials unavailable: the signing key is not readable (run where the server's data dir or FACEPRINT_SIGNING_KEY is)")
+	}
+	a, err := l.st.GetApp(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return api.TencentCredentials(l.tencentKey, a), nil
 }
 func (l *localAdmin) CreatePlan(ctx context.Context, appID, name string, o plan.Options) (*plan.Plan, error) {
 	return l.svc.CreatePlan(ctx, cliActor, appID, name, o)
@@ -211,6 +228,10 @@ func (r *remoteAdmin) SetDisabled(ctx context.Context, id string, d bool) (v adm
 }
 func (r *remoteAdmin) WebhookSecret(ctx context.Context, id string) (v map[string]string, err error) {
 	err = r.do(ctx, "GET", "/admin/api/apps/"+id+"/webhook-secret", nil, &v)
+	return v, err
+}
+func (r *remoteAdmin) TencentCredentials(ctx context.Context, id string) (v map[string]string, err error) {
+	err = r.do(ctx, "GET", "/admin/api/apps/"+id+"/tencent-credentials", nil, &v)
 	return v, err
 }
 func (r *remoteAdmin) CreatePlan(ctx context.Context, appID, name string, o plan.Options) (p *plan.Plan, err error) {

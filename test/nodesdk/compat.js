@@ -7,6 +7,9 @@
 //   FP_URL          faceprint base URL, e.g. http://127.0.0.1:8080
 //   FP_APP_ID, FP_API_KEY, FP_SECRET_KEY
 //   FP_IMAGE        optional path of a JPEG to send (default: a tiny non-image payload)
+//   FP_PERSON       optional JSON list of {"image": path, "id": number, "name": name}:
+//                   one AipFace.personVerify call each (人脸实名认证 V3), instead of
+//                   the match/detect/idcard calls
 //
 // The SDK hardcodes https://aip.baidubce.com; HttpClient.setRequestInterceptor
 // sees every request (token fetch included), so the URL is rewritten there.
@@ -72,6 +75,23 @@ async function main() {
     await ocr.pms.catch(function () {});
 
     const calls = [];
+    if (process.env.FP_PERSON) {
+        const people = JSON.parse(process.env.FP_PERSON);
+        for (let i = 0; i < people.length; i++) {
+            const p = people[i];
+            const img = fs.readFileSync(p.image).toString('base64');
+            calls.push(await call('personVerify', function () {
+                return face.personVerify(img, 'BASE64', p.id, p.name);
+            }));
+        }
+        process.stdout.write(JSON.stringify({
+            face_token: tokenInfo(face),
+            ocr_token: tokenInfo(ocr),
+            calls: calls,
+            requests: requests,
+        }) + '\n');
+        return;
+    }
     calls.push(await call('match', function () {
         return face.match([
             { image: image, image_type: 'BASE64', face_type: 'LIVE' },

