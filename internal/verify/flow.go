@@ -537,7 +537,7 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 		if s.Matcher == nil {
 			return infra(2, "compare_unavailable", errors.New("face comparison unavailable (face models not installed)"))
 		}
-		m, err := s.Matcher.Match(ctx, out.BestFrame, ref.Photo)
+		m, err := matchLive(ctx, s.Matcher, out, ref.Photo)
 		if errors.Is(err, vision.ErrBusy) {
 			s.stat(ctx, ss.rec.ID, APIVerify, 18)
 			return infra(18, "busy", err)
@@ -561,6 +561,18 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 	}
 	att.Passed, att.Message = true, "核验成功"
 	return att, nil
+}
+
+// matchLive compares the capture's face with the reference: a multi-frame
+// template when the matcher supports it and the capture has several frames,
+// else the best frame alone.
+func matchLive(ctx context.Context, m FaceMatcher, out LivenessOutcome, reference []byte) (MatchOutcome, error) {
+	if fm, ok := m.(FrameMatcher); ok && len(out.BestFrames) > 0 {
+		// BestFrames[0] is BestFrame (LivenessOutcome): the stored face
+		// leads the template.
+		return fm.MatchFrames(ctx, out.BestFrames, reference)
+	}
+	return m.Match(ctx, out.BestFrame, reference)
 }
 
 func reasonIf(c bool, r string) string {

@@ -183,7 +183,8 @@ func TestRetriesThenFailure(t *testing.T) {
 	if err := f.svc.UploadMatchImage(ctx, f.appID, tok, jpeg); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Matcher = &verifytest.Matcher{Score: 41}
+	m := &verifytest.Matcher{Score: 41}
+	f.svc.Matcher = m
 	if _, err := f.svc.Start(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +194,10 @@ func TestRetriesThenFailure(t *testing.T) {
 	dec := liveness(t, f, tok)
 	if dec.Passed || dec.Final || dec.AttemptsLeft != 1 || dec.Reason != "face_mismatch" {
 		t.Fatalf("first attempt %+v", dec)
+	}
+	// The comparison used the capture's frames as a template (FrameMatcher).
+	if n := m.Frames.Load(); n < 1 {
+		t.Errorf("MatchFrames not used: %d frames", n)
 	}
 	if _, err := f.svc.Detail(ctx, f.appID, tok); !errors.Is(err, verify.ErrNotFinished) {
 		t.Fatalf("detail mid-retry: %v", err)
