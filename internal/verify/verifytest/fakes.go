@@ -86,10 +86,12 @@ func (l *Liveness) Analyze(_ context.Context, _ verify.Challenge, _ plan.Livenes
 }
 
 // Matcher answers a fixed score. Frames counts the live frames of the last
-// MatchFrames call (0 after Match).
+// MatchFrames call (0 after Match). RefusedCode, when set, answers that
+// quality code for the reference instead of a score.
 type Matcher struct {
-	Score  float64
-	Frames atomic.Int64
+	Score       float64
+	RefusedCode int
+	Frames      atomic.Int64
 }
 
 // MatchFrames implements verify.FrameMatcher.
@@ -102,5 +104,8 @@ func (m *Matcher) MatchFrames(ctx context.Context, live [][]byte, reference []by
 // Match implements verify.FaceMatcher.
 func (m *Matcher) Match(context.Context, []byte, []byte) (verify.MatchOutcome, error) {
 	m.Frames.Store(0)
+	if m.RefusedCode != 0 {
+		return verify.MatchOutcome{ErrorCode: m.RefusedCode, Checks: []verify.Check{{Name: "reference_face_quality", Score: 0.05, Threshold: 0.1, Reason: "face too blurred to compare (blur 0.95, max 0.90)", Model: "fake"}}}, nil
+	}
 	return verify.MatchOutcome{Score: m.Score, Checks: []verify.Check{{Name: "face_quality", Score: 1, Threshold: 0.5, Passed: true, Model: "fake"}}}, nil
 }
