@@ -87,9 +87,10 @@ type calibrationReport struct {
 }
 
 type evalOptions struct {
-	calibrate bool
-	write     string
-	top       int
+	calibrate        bool
+	write            string
+	allowUnsupported bool
+	top              int
 }
 
 func newEvalFacesCmd(env *Env) *cobra.Command {
@@ -135,6 +136,13 @@ one-sided upper bound) from the hardest population with enough pairs;
 					return err
 				}
 				rep.Calibration.FeatureSHA = sha
+				if opt.write != "" && len(rep.Calibration.Unsupported) > 0 && !opt.allowUnsupported {
+					// Anchors the data cannot support would label scores with
+					// a FAR nobody measured: refuse unless asked explicitly.
+					printFaceEval(env.Stderr, rep)
+					return fmt.Errorf("not writing %s: %d impostor pairs cannot support FAR %v (use more pairs, or --allow-unsupported)",
+						opt.write, rep.Calibration.Pairs, rep.Calibration.Unsupported)
+				}
 				if opt.write != "" {
 					src := fmt.Sprintf("faceprint eval faces --calibrate: %s, population %q, %d impostor pairs", filepath.Base(filepath.Clean(args[0])), rep.Calibration.Population, rep.Calibration.Pairs)
 					if err := face.WriteAnchors(opt.write, rep.Calibration.Anchors, sha, src); err != nil {
@@ -152,6 +160,7 @@ one-sided upper bound) from the hardest population with enough pairs;
 	}
 	cmd.Flags().BoolVar(&opt.calibrate, "calibrate", false, "derive score anchors from the hardest population")
 	cmd.Flags().StringVar(&opt.write, "write", "", "write the derived anchors to this file (implies --calibrate)")
+	cmd.Flags().BoolVar(&opt.allowUnsupported, "allow-unsupported", false, "write anchors even when the pair count cannot support every FAR target")
 	cmd.Flags().IntVar(&opt.top, "top", 5, "how many top impostor and bottom genuine pairs to list per population")
 	return cmd
 }
