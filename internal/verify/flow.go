@@ -537,7 +537,7 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 		if s.Matcher == nil {
 			return infra(2, "compare_unavailable", errors.New("face comparison unavailable (face models not installed)"))
 		}
-		m, err := s.Matcher.Match(ctx, out.BestFrame, ref.Photo)
+		m, err := matchLive(ctx, s.Matcher, out, ref.Photo)
 		if errors.Is(err, vision.ErrBusy) {
 			s.stat(ctx, ss.rec.ID, APIVerify, 18)
 			return infra(18, "busy", err)
@@ -549,7 +549,8 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 		att.Checks = append(att.Checks, m.Checks...)
 		if m.ErrorCode != 0 {
 			s.stat(ctx, ss.rec.ID, APIVerify, m.ErrorCode)
-			return fail(m.ErrorCode, "compare_no_face", "比对图片无法识别人脸")
+			reason, msg := compareFailure(m)
+			return fail(m.ErrorCode, reason, msg)
 		}
 		score = m.Score
 	}
@@ -561,6 +562,55 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 	}
 	att.Passed, att.Message = true, "核验成功"
 	return att, nil
+}
+
+// compareFailure names why a comparison could not be made, so that a face
+// that cannot be compared reliably (223113–223118: blurred, dark, small,
+// turned away) does not read as "no face" or as "not the same person". The
+// side comes from the matcher's failed check (reference_… or live_…).
+func compareFailure(m MatchOutcome) (reason, msg string) {
+	ref := false
+	for _, c := range m.Checks {
+		if !c.Passed && c.Reason != "" {
+			// Prefix test without strings: keeps this file's imports as they are.
+			ref = len(c.Name) >= len("reference") && c.Name[:len("reference")] == "reference"
+			break
+		}
+	}
+	side := "采集人脸"
+	if ref {
+		side = "参考照片"
+	}
+	switch m.ErrorCode {
+	case 222202:
+		return "compare_no_face", "比对图片无法识别人脸"
+	case 222203:
+		if ref {
+			return "reference_photo_invalid", "参考照片无法解析"
+		}
+		return "capture_invalid", "采集图片无法解析"
+	case 223113:
+		return "face_quality", side + "：人脸有被遮挡"
+	case 223114:
+		return "face_quality", side + "：人脸模糊或过小"
+	case 223115:
+		return "face_quality", side + "：人脸光照不好"
+	case 223116:
+		return "face_quality", side + "：人脸不完整、角度过大或闭眼"
+	}
+	return "face_quality", side + "：质量检测未通过"
+}
+
+// matchLive compares the capture's face with the reference: a multi-frame
+// template when the matcher supports it and the capture has several frames,
+// else the best frame alone.
+func matchLive(ctx context.Context, m FaceMatcher, out LivenessOutcome, reference []byte) (MatchOutcome, error) {
+	if fm, ok := m.(FrameMatcher); ok && len(out.BestFrames) > 0 {
+		// BestFrames[0] is BestFrame (LivenessOutcome): the stored face
+		// leads the template.
+		return fm.MatchFrames(ctx, out.BestFrames, reference)
+	}
+	return m.Match(ctx, out.BestFrame, reference)
 }
 
 func reasonIf(c bool, r string) string {

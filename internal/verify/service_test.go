@@ -183,7 +183,8 @@ func TestRetriesThenFailure(t *testing.T) {
 	if err := f.svc.UploadMatchImage(ctx, f.appID, tok, jpeg); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Matcher = &verifytest.Matcher{Score: 41}
+	m := &verifytest.Matcher{Score: 41}
+	f.svc.Matcher = m
 	if _, err := f.svc.Start(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +194,10 @@ func TestRetriesThenFailure(t *testing.T) {
 	dec := liveness(t, f, tok)
 	if dec.Passed || dec.Final || dec.AttemptsLeft != 1 || dec.Reason != "face_mismatch" {
 		t.Fatalf("first attempt %+v", dec)
+	}
+	// The comparison used the capture's frames as a template (FrameMatcher).
+	if n := m.Frames.Load(); n < 1 {
+		t.Errorf("MatchFrames not used: %d frames", n)
 	}
 	if _, err := f.svc.Detail(ctx, f.appID, tok); !errors.Is(err, verify.ErrNotFinished) {
 		t.Fatalf("detail mid-retry: %v", err)
@@ -531,5 +536,35 @@ func TestUnreadableRowDoesNotBlockThePurge(t *testing.T) {
 		if r, _ := f.st.GetSessionByToken(ctx, auth.Hash(tok)); !r.Purged {
 			t.Errorf("%s not purged", tok)
 		}
+	}
+}
+
+// TestCompareRefusedForQuality: a reference the matcher cannot compare
+// reliably fails with its quality code and reason "face_quality", not as
+// "no face" or as a mismatch.
+func TestCompareRefusedForQuality(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pid := f.plan(t, func(o *plan.Options) {
+		o.IdentityInput, o.CompareSource, o.MaxAttempts = plan.InputManual, plan.CompareUploaded, 1
+	})
+	tok, _ := f.svc.Generate(ctx, f.appID, pid, "", "")
+	if err := f.svc.UploadMatchImage(ctx, f.appID, tok, jpeg); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Matcher = &verifytest.Matcher{RefusedCode: 223114}
+	if _, err := f.svc.Start(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ConfirmIdentity(ctx, tok, "张三", "11010119900307803X"); err != nil {
+		t.Fatal(err)
+	}
+	dec := liveness(t, f, tok)
+	if dec.Passed || dec.Reason != "face_quality" {
+		t.Fatalf("decision %+v", dec)
+	}
+	st, _ := f.svc.Stat(ctx, f.appID, tok)
+	if len(st.Verify) != 1 || st.Verify[0].ErrorCode != 223114 {
+		t.Fatalf("stat %+v", st)
 	}
 }

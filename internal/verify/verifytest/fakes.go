@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/faceprint/faceprint/internal/plan"
@@ -73,14 +74,38 @@ func (l *Liveness) Analyze(_ context.Context, _ verify.Challenge, _ plan.Livenes
 		return verify.LivenessOutcome{ErrorCode: 216434, Reason: l.Reason, LivenessScore: 0.1, Spoofing: 0.9, BestFrame: best,
 			Checks: []verify.Check{{Name: "motion", Score: 0.0001, Threshold: 0.01, Reason: l.Reason, Model: "fake"}}}, nil
 	}
-	return verify.LivenessOutcome{Passed: true, LivenessScore: 0.9673, Spoofing: 0.01, BestFrame: best,
+	// Up to 3 frames, best first, like the real analyser's BestFrames.
+	frames := [][]byte{best}
+	for i := 0; i < len(c.Frames) && len(frames) < 3; i++ {
+		if i != len(c.Frames)/2 {
+			frames = append(frames, c.Frames[i].Image)
+		}
+	}
+	return verify.LivenessOutcome{Passed: true, LivenessScore: 0.9673, Spoofing: 0.01, BestFrame: best, BestFrames: frames,
 		Checks: []verify.Check{{Name: "motion", Score: 0.05, Threshold: 0.01, Passed: true, Model: "fake"}}}, nil
 }
 
-// Matcher answers a fixed score.
-type Matcher struct{ Score float64 }
+// Matcher answers a fixed score. Frames counts the live frames of the last
+// MatchFrames call (0 after Match). RefusedCode, when set, answers that
+// quality code for the reference instead of a score.
+type Matcher struct {
+	Score       float64
+	RefusedCode int
+	Frames      atomic.Int64
+}
+
+// MatchFrames implements verify.FrameMatcher.
+func (m *Matcher) MatchFrames(ctx context.Context, live [][]byte, reference []byte) (verify.MatchOutcome, error) {
+	out, err := m.Match(ctx, nil, reference)
+	m.Frames.Store(int64(len(live)))
+	return out, err
+}
 
 // Match implements verify.FaceMatcher.
 func (m *Matcher) Match(context.Context, []byte, []byte) (verify.MatchOutcome, error) {
+	m.Frames.Store(0)
+	if m.RefusedCode != 0 {
+		return verify.MatchOutcome{ErrorCode: m.RefusedCode, Checks: []verify.Check{{Name: "reference_face_quality", Score: 0.05, Threshold: 0.1, Reason: "face too blurred to compare (blur 0.95, max 0.90)", Model: "fake"}}}, nil
+	}
 	return verify.MatchOutcome{Score: m.Score, Checks: []verify.Check{{Name: "face_quality", Score: 1, Threshold: 0.5, Passed: true, Model: "fake"}}}, nil
 }

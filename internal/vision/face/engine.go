@@ -2,10 +2,14 @@ package face
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -39,6 +43,7 @@ type Engine struct {
 	gate                                       *vision.Gate
 	detect, landmark, feature, live, eye, pose *vision.Model
 	closeOnce                                  sync.Once
+	version                                    string // ModelVersion, or what replaced it
 }
 
 // Open loads the face models from modelsDir/face. The runtime must stay
@@ -102,7 +107,64 @@ func Open(rt *vision.Runtime, modelsDir string, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("face: %w", err)
 		}
 	}
+	v, err := loadCalibration(dir, opts.AnchorsFile)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("face: %w", err)
+	}
+	e.version = v
 	return e, nil
+}
+
+// FeatureSHA256 is the sha256 of the shipped fr_feature.onnx (models.lock),
+// the weights DefaultAnchors were measured on.
+const FeatureSHA256 = "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+
+// loadCalibration installs the score anchors for the fr_feature weights in
+// dir: the anchors file (explicit, or dir/score_anchors.json when present)
+// when there is one, else DefaultAnchors. Anchors only mean something for
+// the weights they were measured on, so a file written for other weights
+// is an error, and other weights without a file are labelled
+// "uncalibrated" in every result's model version.
+func loadCalibration(dir, file string) (version string, err error) {
+	sha, err := fileSHA256(filepath.Join(dir, fileFeature))
+	if err != nil {
+		return "", err
+	}
+	explicit := file != ""
+	if !explicit {
+		file = filepath.Join(dir, AnchorsFile)
+	}
+	if _, statErr := os.Stat(file); statErr == nil || explicit {
+		if err := LoadAnchors(file, sha); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("fr_feature-%s/cal-custom", sha[:12]), nil
+	}
+	ResetAnchors()
+	if sha != FeatureSHA256 {
+		return fmt.Sprintf("fr_feature-%s/uncalibrated", sha[:12]), nil
+	}
+	return ModelVersion, nil
+}
+
+// FeatureFileSHA256 is the sha256 of the fr_feature weights under
+// modelsDir/face (what calibration output is tied to).
+func FeatureFileSHA256(modelsDir string) (string, error) {
+	return fileSHA256(filepath.Join(modelsDir, "face", fileFeature))
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Close releases the models.
@@ -124,10 +186,15 @@ func (e *Engine) Close() error {
 }
 
 // ModelVersion names the models in use, for results and checks.
-func (e *Engine) ModelVersion() string { return ModelVersion }
+func (e *Engine) ModelVersion() string {
+	if e.version == "" {
+		return ModelVersion
+	}
+	return e.version
+}
 
 // ModelVersion is the version string of the face models (package@version/calibration).
-const ModelVersion = "faceplugin-face-recognition-js@0.0.1/cal-1"
+const ModelVersion = "faceplugin-face-recognition-js@0.0.1/cal-2"
 
 // Workers is how many face jobs may run at once.
 func (e *Engine) Workers() int { return e.gate.Workers() }

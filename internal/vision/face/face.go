@@ -114,6 +114,11 @@ type Options struct {
 	Threads int           // intra-op threads per model session; 0 means 1
 	Workers int           // concurrent Detect/Embed jobs; 0 means 2
 	Queue   time.Duration // longest wait for a worker before vision.ErrBusy; 0 means 2 s
+	// AnchorsFile is a score-anchors file (`faceprint eval faces DIR
+	// --calibrate --write FILE`) to use instead of DefaultAnchors; empty
+	// means modelsDir/face/score_anchors.json when it exists. The anchors
+	// are process-wide: Score has no engine.
+	AnchorsFile string
 	// Skip* leave optional models unloaded (saves memory where unused).
 	SkipPose, SkipEyes, SkipLiveness bool
 }
