@@ -42,6 +42,23 @@ func TestProbeEvidence(t *testing.T) {
 		}
 		fmt.Printf("%-48s pass=%-5v fc=%.3f lvl=%.4f np=%.3f ev=%.0f failed=%v\n", name, out.Passed, sc["face_change"], sc["face_change_level"], sc["non_planar_motion"], sc["live_evidence"], failed)
 	}
+	if k := os.Getenv("LIVENESS_PROBE_KIND"); k == "genuine" || k == "" {
+		ws, err := fixtures.Windows(ctx, vd, 3, probeStride(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := os.Getenv("LIVENESS_PROBE_VARIANT")
+		if v == "" {
+			v = "as_is"
+		}
+		for _, w := range ws {
+			fr, err := fixtures.Variant(w, v, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			show("genuine-"+v+"-"+w.Name(), fr, SilentSecret("p"))
+		}
+	}
 	if k := os.Getenv("LIVENESS_PROBE_KIND"); k != "genuine" && k != "pan" && k != "" {
 		m, err := fixtures.Load(ctx, vd)
 		if err != nil {
