@@ -75,7 +75,21 @@ type clientView struct {
 	Name         string     `json:"name,omitempty"`
 	IDNumber     string     `json:"id_number,omitempty"`
 	Redirect     string     `json:"redirect,omitempty"`
-	ExpiresIn    int64      `json:"expires_in,omitempty"` // seconds
+	// RetryFutile: the last attempt failed in a way another try cannot
+	// change (see retryFutile); the page ends the flow instead of offering one.
+	RetryFutile bool  `json:"retry_futile,omitempty"`
+	ExpiresIn   int64 `json:"expires_in,omitempty"` // seconds
+}
+
+// retryFutile reports a failed attempt that a new try cannot turn into a
+// pass: a live face of good quality (the quality gates fail earlier as
+// face_quality) that does not match a fixed reference. The reference does not
+// change between attempts, so the page says so rather than burning the
+// user's remaining tries on the same comparison. The server still counts the
+// attempts as it always does; this only changes what the page offers.
+func retryFutile(v View) bool {
+	return !v.Passed && v.Step != StepDone && v.Reason == "face_mismatch" &&
+		v.Plan.CompareSource != "" && v.Plan.CompareSource != plan.CompareNone
 }
 
 type clientPlan struct {
@@ -88,6 +102,9 @@ type clientPlan struct {
 	LivenessMode       string `json:"liveness_mode"`
 	AllowNoFlash       bool   `json:"allow_no_flash"`
 	AllowVideoFallback bool   `json:"allow_video_fallback"`
+	// CompareSource names what the live face is compared with (idcard,
+	// uploaded, registry, authority, none), so a mismatch can say which photo.
+	CompareSource string `json:"compare_source"`
 	// The defaults are Chinese; the page shows its own translation of them.
 	DefaultTitle   bool `json:"default_title"`
 	DefaultConsent bool `json:"default_consent"`
@@ -100,7 +117,7 @@ func (h *Handler) clientView(v View, b binding) clientView {
 		Plan: clientPlan{
 			Title: p.Title, ShowTitleBar: p.ShowTitleBar, ConsentText: p.ConsentText, Language: p.Language,
 			IdentityInput: p.IdentityInput, CardSides: p.CardSides, LivenessMode: p.LivenessMode,
-			AllowNoFlash: p.AllowNoFlash, AllowVideoFallback: p.AllowVideoFallback,
+			AllowNoFlash: p.AllowNoFlash, AllowVideoFallback: p.AllowVideoFallback, CompareSource: p.CompareSource,
 			DefaultTitle: p.Title == "" || p.Title == defaults.Title, DefaultConsent: p.ConsentText == "" || p.ConsentText == defaults.ConsentText,
 		},
 	}
@@ -112,6 +129,10 @@ func (h *Handler) clientView(v View, b binding) clientView {
 		cv.Name, cv.IDNumber = v.Name, v.IDNumber
 	}
 	if v.Step == StepDone {
+		cv.Redirect = redirectFor(v, b)
+	} else if retryFutile(v) {
+		// The page ends the flow here, so it needs the way back now.
+		cv.RetryFutile = true
 		cv.Redirect = redirectFor(v, b)
 	}
 	return cv

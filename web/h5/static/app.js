@@ -2,7 +2,7 @@
 // that step. The server decides every transition; the page only renders.
 import { t, has } from './i18n.js';
 import { call, send, ApiError, pageMeta } from './api.js';
-import { h, show, button, screen, spinner, errorScreen } from './ui.js';
+import { h, show, button, screen, spinner, errorScreen, closeAction } from './ui.js';
 import * as cam from './camera.js';
 import { check } from './idnum.js';
 import { cardStep } from './card.js';
@@ -71,7 +71,7 @@ const needsCamera = (p) => p.identity_input === 'ocr' || p.liveness_mode !== 'no
 
 // runPreflight checks the camera (on a user gesture) and reports it.
 async function runPreflight(view, facing) {
-  show(screen('preflight-check', t('continue'), spinner(t('checking'))));
+  show(screen('preflight-check', t('cameraCheckTitle'), spinner(t('checking'))));
   const d = await cam.preflight(facing);
   if (d.reason !== 'ok') d.fallback = fallbackFor(view, facing);
   state.camera = d;
@@ -202,10 +202,18 @@ function confirmScreen(view) {
     h('div', { class: 'actions' }, btn))));
 }
 
-function failText(code) {
+// compareSources are the plan's compare_source values that have their own words.
+const compareSources = ['idcard', 'uploaded', 'registry', 'authority'];
+
+// failText explains a reason code. source is the plan's compare_source: a
+// mismatch names the photo the face was compared with (the business's own
+// upload is not an ID photo).
+function failText(code, source) {
   // Several failed checks come comma-separated; the first one explains best.
   // action_missing:blink → action_missing: the advice is per check
   const r = (code || '').toLowerCase().split(',')[0].trim().split(':')[0];
+  const src = compareSources.includes(source) ? source : '';
+  const bySource = (k) => (src && has(`failReason.${k}By.${src}`) ? t(`failReason.${k}By.${src}`) : t(`failReason.${k}`));
   if (has(`failReason.${r}`)) return t(`failReason.${r}`);
   // Reason codes of the verify service and the liveness engine.
   const known = {
@@ -215,47 +223,63 @@ function failText(code) {
     capture_invalid: 'capture', capture_too_short: 'capture', challenge_used: 'capture', challenge_expired: 'timeout',
     face_quality: 'quality', compare_no_face: 'noface', face_mismatch: 'mismatch', identity_mismatch: 'identity',
   };
-  if (known[r]) return t(`failReason.${known[r]}`);
-  const rules = [
-    [/reference_photo/, 'no_reference_photo'],
-    [/name|id_?number|identity|idcard|id_card|card_info|mismatch_id/, 'identity'],
-    [/card.*expired|expired_card/, 'expired'],
-    [/many|multiple/, 'manyfaces'],
-    [/no_?face/, 'noface'],
-    [/match|similar|compare|not_same/, 'mismatch'],
-    [/authority|unavailable|_error/, 'authority'],
-    [/live|spoof|attack|action|photo|screen|mask|replay/, 'liveness'],
-    [/quality|blur|dark|bright|occlu/, 'quality'],
-    [/timeout|expire/, 'timeout'],
-  ];
-  for (const [re, k] of rules) if (re.test(r)) return t(`failReason.${k}`);
-  return t('failReason.default');
+  let k = known[r];
+  if (!k) {
+    const rules = [
+      [/reference_photo/, 'no_reference_photo'],
+      [/name|id_?number|identity|idcard|id_card|card_info|mismatch_id/, 'identity'],
+      [/card.*expired|expired_card/, 'expired'],
+      [/many|multiple/, 'manyfaces'],
+      [/no_?face/, 'noface'],
+      [/match|similar|compare|not_same/, 'mismatch'],
+      [/authority|unavailable|_error/, 'authority'],
+      [/live|spoof|attack|action|photo|screen|mask|replay/, 'liveness'],
+      [/quality|blur|dark|bright|occlu/, 'quality'],
+      [/timeout|expire/, 'timeout'],
+    ];
+    for (const [re, key] of rules) if (re.test(r)) { k = key; break; }
+  }
+  if (k === 'mismatch' || k === 'no_reference_photo') return bySource(k);
+  return t(`failReason.${k || 'default'}`);
 }
 
 function resultScreen(view, decision) {
   const passed = decision ? decision.passed : view.passed;
   const redirect = view.redirect || '';
   if (passed) {
+    const c = closeAction();
     show(screen('passed', t('passedTitle'), [
       h('div', { class: 'icon ok', 'aria-hidden': 'true' }, '✓'),
       h('p', { class: 'lead', role: 'status', text: redirect ? t('returning') : t('closePage') }),
-    ], redirect ? [button(t('returnNow'), () => location.assign(redirect), 'btn secondary', { id: 'return' })] : []));
+      redirect ? null : c.note,
+    ], redirect ? [button(t('returnNow'), () => location.assign(redirect), 'btn secondary', { id: 'return' })] : [c.btn]));
     if (redirect) setTimeout(() => location.assign(redirect), 1500);
     return;
   }
-  const final = view.step === 'done';
+  // The server decides whether another try is allowed (max attempts,
+  // invalidate_on_failure); the page never offers one it would refuse, nor
+  // one that cannot change the outcome (retry_futile).
+  const futile = !!view.retry_futile;
+  const final = view.step === 'done' || futile;
   const left = decision ? decision.attempts_left : view.attempts_left;
   const reason = (decision && decision.reason) || view.reason;
+  const source = view.plan && view.plan.compare_source;
   const actions = [];
+  const c = closeAction();
   if (!final) actions.push(button(t('retry'), () => reload(), 'btn primary', { id: 'retry' }));
   else if (redirect) actions.push(button(t('back'), () => location.assign(redirect), 'btn primary', { id: 'return' }));
+  else actions.push(c.btn);
+  const tries = futile ? t('retryFutile') : final || left <= 0 ? t('noTriesLeft') : (left === 1 ? t('triesLeftOne') : t('triesLeft', { n: left }));
   show(screen('failed', t('failedTitle'), [
     h('div', { class: 'icon fail', 'aria-hidden': 'true' }, '✕'),
-    h('p', { class: 'lead', id: 'fail-reason', 'data-reason': reason || '', text: failText(reason) }),
-    h('p', { id: 'tries', text: final || left <= 0 ? t('noTriesLeft') : (left === 1 ? t('triesLeftOne') : t('triesLeft', { n: left })) }),
+    h('p', { class: 'lead', id: 'fail-reason', 'data-reason': reason || '', text: failText(reason, source) }),
+    h('p', { id: 'tries', text: tries }),
     final && redirect ? h('p', { text: t('returning') }) : null,
+    // Only a finished session has been reported to the business.
+    view.step === 'done' && !redirect ? h('p', { id: 'next-step', text: t('failedNext') }) : null,
+    final && !redirect ? c.note : null,
   ], actions));
-  if (final && redirect) setTimeout(() => location.assign(redirect), 4000);
+  if (final && redirect) setTimeout(() => location.assign(redirect), futile ? 8000 : 4000);
 }
 
 function boot() {

@@ -68,6 +68,7 @@ function capture(challenge, stream) {
   const maxMs = cap.max_ms || 15000;
   const W = cap.width || 640, H = cap.height || 480;
   const steps = (pub.steps && pub.steps.length ? pub.steps : [{ kind: 'hold', ms: 3000 }]);
+  const actions = steps.filter((s) => s.kind === 'action');
   const starts = [];
   let total = 0;
   for (const s of steps) { starts.push(total); total += Math.max(0, s.ms || 0); }
@@ -115,8 +116,10 @@ function capture(challenge, stream) {
         shown = i;
         const s = steps[i];
         instr.textContent = prompt(s);
-        // a counter only where there is more than one step to count
-        counter.textContent = steps.length > 1 ? `${i + 1} / ${steps.length}` : '';
+        // The counter counts actions only: the lead-in and closing holds are
+        // not tasks, and a single action (hold + blink) has nothing to count.
+        const k = actions.indexOf(s);
+        counter.textContent = actions.length > 1 && k >= 0 ? `${k + 1} / ${actions.length}` : '';
         if (s.kind === 'flash' && /^#[0-9a-fA-F]{6}$/.test(s.color || '')) {
           overlay.hidden = false;
           overlay.style.backgroundColor = s.color;

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/faceprint/faceprint/internal/h5/h5test"
+	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/verify"
+)
+
+// Issue #14: the page's words follow the plan and the server's decision.
+
+// oneAction is a single-action challenge as internal/liveness issues it: a
+// lead-in hold, then one action. There is nothing to count.
+var oneAction = json.RawMessage(`{"mode":"action","steps":[` +
+	`{"kind":"hold","prompt_zh":"请正对屏幕","prompt_en":"Face the screen","ms":400},` +
+	`{"kind":"action","action":"blink","prompt_zh":"请眨眨眼","prompt_en":"Please blink","ms":1100}],` +
+	`"capture":{"fps":8,"max_frames":40,"max_ms":6000,"width":640,"height":480}}`)
+
+// recordHeadings makes the page remember every screen heading it shows
+// (transient screens such as the camera check are gone before a poll sees them).
+func (p *phone) recordHeadings() {
+	p.t.Helper()
+	p.do(chromedp.Evaluate[chromedp.Void](`(() => { window.__heads = []; new MutationObserver(() => {
+  const h = document.querySelector('#app h2'); if (h && window.__heads[window.__heads.length - 1] !== h.textContent) window.__heads.push(h.textContent);
+}).observe(document.getElementById('app'), { childList: true, subtree: true }); })()`))
+}
+
+func TestFakeMismatchNamesComparedPhoto(t *testing.T) {
+	srv, f := fakeServer(t)
+	f.Public = oneAction
+	f.Decide = func(verify.Capture) (bool, string) { return false, "face_mismatch" }
+	cases := []struct {
+		token, lang, source, failedURL string
+		reason, head                   string
+	}{
+		{"up", "en", plan.CompareUploaded, srv.URL + "/done?r=fail", "Your face does not match the reference photo provided by the organisation", "Camera check"},
+		{"reg", "zh", plan.CompareRegistry, "", "人脸与登记时留存的照片不一致", "检查相机"},
+	}
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	for _, c := range cases {
+		pv := verify.PlanView{Title: "实名认证", ShowTitleBar: true, ConsentText: plan.Defaults().ConsentText, Language: c.lang,
+			IdentityInput: plan.InputSubmitted, LivenessMode: plan.LivenessAction, CompareSource: c.source}
+		f.Add(c.token, h5test.Session{Plan: pv, MaxAttempts: 3, FailedURL: c.failedURL})
+		p.do(chromedp.Navigate(srv.URL + "/face/print/?token=" + c.token))
+		p.wait("#start", 10*time.Second)
+		p.recordHeadings()
+		p.tap("#consent")
+		p.tap("#start")
+		p.wait("#face-start", 10*time.Second)
+		if heads := p.eval(`window.__heads.join('|')`); !strings.Contains(heads, c.head) || strings.Contains(heads, "Continue") || strings.Contains(heads, "继续认证") {
+			t.Errorf("%s: headings while checking the camera: %s", c.token, heads)
+		}
+		p.tap("#face-start")
+		p.wait("#instruction", 10*time.Second)
+		// Sample the counter through the whole challenge: one action, no "1 / 2".
+		deadline := time.Now().Add(1500 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			if got := p.eval(`document.getElementById('step-counter') ? document.getElementById('step-counter').textContent : ''`); got != "" {
+				t.Errorf("%s: step counter %q on a single-action challenge", c.token, got)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		p.wait("#screen-failed", 20*time.Second)
+		if got := p.text("#fail-reason"); got != c.reason {
+			t.Errorf("%s: reason %q, want %q", c.token, got, c.reason)
+		}
+		if p.visible("#retry") {
+			t.Errorf("%s: a retry is offered though it cannot change a mismatch", c.token)
+		}
+		tries := p.text("#tries")
+		if strings.Contains(tries, "2") || (c.lang == "en" && !strings.Contains(tries, "would not change")) {
+			t.Errorf("%s: tries text %q", c.token, tries)
+		}
+		p.checkLayout("mismatch " + c.token)
+		p.shot(c.lang + "-40-mismatch-" + c.source)
+		if c.failedURL != "" {
+			p.tap("#return")
+			p.waitLocation(c.failedURL, 5*time.Second)
+		} else {
+			if !p.visible("#close") {
+				t.Errorf("%s: no way on from the last screen", c.token)
+			}
+			p.tap("#close")
+			p.wait("#close-note", 3*time.Second)
+		}
+	}
+}
+
+// A retryable failure shows exactly what the server allows.
+func TestFakeFailureShowsServerAttempts(t *testing.T) {
+	srv, f := fakeServer(t)
+	f.Public = oneAction
+	// A blurred face: a better picture can pass, so retries stay on offer.
+	f.Decide = func(verify.Capture) (bool, string) { return false, "face_quality" }
+	pv := verify.PlanView{Title: "实名认证", ShowTitleBar: true, ConsentText: plan.Defaults().ConsentText, Language: "zh",
+		IdentityInput: plan.InputSubmitted, LivenessMode: plan.LivenessAction, CompareSource: plan.CompareUploaded}
+	f.Add("tok", h5test.Session{Plan: pv, MaxAttempts: 3})
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#start", 10*time.Second)
+	p.tap("#consent")
+	p.tap("#start")
+	p.wait("#face-start", 10*time.Second)
+	p.tap("#face-start")
+	p.wait("#screen-failed", 20*time.Second)
+	if got := p.text("#tries"); got != "还可以再试 2 次" {
+		t.Errorf("tries %q", got)
+	}
+	if !p.visible("#retry") {
+		t.Error("no retry though the server allows two more")
+	}
+}
