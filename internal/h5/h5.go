@@ -135,6 +135,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /face/print/{$}", h.entry)
 	mux.HandleFunc("GET /face/print/static/{version}/{file}", h.static)
+	// The app icon at stable addresses: browsers ask for /favicon.ico on their
+	// own, and a 404 there is noise in every log and a blank tab icon.
+	mux.HandleFunc("GET /favicon.ico", h.icon)
+	mux.HandleFunc("GET /face/print/static/icon.svg", h.icon)
 
 	mux.HandleFunc("GET /face/print/api/state", h.api(h.apiState))
 	mux.HandleFunc("GET /face/print/api/result", h.api(h.apiState))

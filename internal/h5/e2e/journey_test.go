@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +116,31 @@ func TestFakeFailureShowsServerAttempts(t *testing.T) {
 	}
 	if !p.visible("#retry") {
 		t.Error("no retry though the server allows two more")
+	}
+}
+
+// The app icon is served where browsers look for it, as an SVG the CSP allows.
+func TestFakeFavicon(t *testing.T) {
+	srv, f := fakeServer(t)
+	f.Add("tok", h5test.Session{})
+	for _, path := range []string{"/favicon.ico", "/face/print/static/icon.svg"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(string(body), "<svg") {
+			t.Errorf("%s: %d %q %.40s", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	res, err := http.Get(srv.URL + "/face/print/?token=tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(page), `rel="icon"`) || !strings.Contains(string(page), `icon.svg`) {
+		t.Error("the page links no icon")
 	}
 }

@@ -8,7 +8,9 @@ import { check } from './idnum.js';
 import { cardStep } from './card.js';
 import { livenessStep } from './liveness.js';
 
-const state = { camera: null, ack: {} }; // ack: failure explained, per camera (environment/user)
+// ack: failure explained, per camera (environment/user); reported: the
+// fallback taken for that camera is in the diagnostics the server keeps.
+const state = { camera: null, ack: {}, reported: {} };
 const never = () => new Promise(() => {});
 
 // guard runs fn. A retryable failure (network, busy) shows a screen whose
@@ -76,6 +78,7 @@ async function runPreflight(view, facing) {
   if (d.reason !== 'ok') d.fallback = fallbackFor(view, facing);
   state.camera = d;
   state.ack = {};
+  state.reported = { [facing]: true };
   await send('POST', 'diagnostics', d).catch(() => {}); // diagnostics must not block the user
   return d;
 }
@@ -102,6 +105,12 @@ async function withCamera(view, facing, step) {
       return withCamera(view, facing, step);
     }
     state.ack[facing] = true;
+  }
+  if (!state.reported[facing]) {
+    // The pre-flight ran for the other camera: record the fallback this step
+    // takes (e.g. a recorded video at the face step), so results can say why.
+    state.reported[facing] = true;
+    send('POST', 'diagnostics', { ...d, fallback: fallbackFor(view, facing) }).catch(() => {});
   }
   return step(false);
 }

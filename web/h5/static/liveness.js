@@ -22,8 +22,12 @@ export async function livenessStep(view, live, guard) {
   try {
     stream = await cam.open('user', 640, 480);
   } catch (e) {
-    if (view.plan.allow_video_fallback) return videoFallback(view, guard);
-    throw e;
+    if (!view.plan.allow_video_fallback) throw e;
+    // The pre-flight passed but the camera failed now: record why the video was used.
+    const reason = cam.reasonOf(e);
+    send('POST', 'diagnostics', { reason, camera: reason === 'camera_denied' ? 'denied' : 'unavailable', get_user_media: true,
+      width: 0, height: 0, fps: 0, webview: cam.webView(), fallback: 'recorded_video' }).catch(() => {});
+    return videoFallback(view, guard);
   }
   try {
     const noFlash = await intro(view, stream);
