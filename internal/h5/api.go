@@ -77,8 +77,10 @@ type clientView struct {
 	Redirect     string     `json:"redirect,omitempty"`
 	// RetryFutile: the last attempt failed in a way another try cannot
 	// change (see retryFutile); the page ends the flow instead of offering one.
-	RetryFutile bool  `json:"retry_futile,omitempty"`
-	ExpiresIn   int64 `json:"expires_in,omitempty"` // seconds
+	RetryFutile bool `json:"retry_futile,omitempty"`
+	// Leave is where the start screen's way out leads (the failed address).
+	Leave     string `json:"leave,omitempty"`
+	ExpiresIn int64  `json:"expires_in,omitempty"` // seconds
 }
 
 // retryFutile reports a failed attempt that a new try cannot turn into a
@@ -128,9 +130,14 @@ func (h *Handler) clientView(v View, b binding) clientView {
 	if v.Step == StepConfirm {
 		cv.Name, cv.IDNumber = v.Name, v.IDNumber
 	}
-	if v.Step == StepDone {
+	switch {
+	case v.Step == StepConsent:
+		// Before starting, the way out is the failed address: a device that
+		// cannot complete the plan offers it (see the hand-off).
+		cv.Leave = redirectFor(View{FailedURL: v.FailedURL}, b)
+	case v.Step == StepDone:
 		cv.Redirect = redirectFor(v, b)
-	} else if retryFutile(v) {
+	case retryFutile(v):
 		// The page ends the flow here, so it needs the way back now.
 		cv.RetryFutile = true
 		cv.Redirect = redirectFor(v, b)

@@ -144,6 +144,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /face/print/api/result", h.api(h.apiState))
 	mux.HandleFunc("POST /face/print/api/start", h.api(h.apiStart))
 	mux.HandleFunc("POST /face/print/api/diagnostics", h.api(h.apiDiagnostics))
+	mux.HandleFunc("GET /face/print/api/handoff", h.api(h.apiHandoff))
 	mux.HandleFunc("POST /face/print/api/card", h.api(h.apiCard))
 	mux.HandleFunc("POST /face/print/api/confirm", h.api(h.apiConfirm))
 	mux.HandleFunc("POST /face/print/api/challenge", h.api(h.apiChallenge))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/faceprint/faceprint/internal/h5/h5test"
 	"github.com/faceprint/faceprint/internal/plan"
@@ -143,4 +144,45 @@ func TestFakeFavicon(t *testing.T) {
 	if !strings.Contains(string(page), `rel="icon"`) || !strings.Contains(string(page), `icon.svg`) {
 		t.Error("the page links no icon")
 	}
+}
+
+// A device whose camera is refused, on a plan with no video fallback, is told
+// on the first screen, before any typing, and offered the link for another
+// phone as a QR code and the way back.
+func TestFakeCameraDeniedNoFallbackToldEarly(t *testing.T) {
+	srv, f := fakeServer(t)
+	pv := verify.PlanView{Title: "Account check", ShowTitleBar: true, ConsentText: "I agree.", Language: "en",
+		IdentityInput: plan.InputManual, LivenessMode: plan.LivenessAction, CompareSource: plan.CompareAuthority}
+	f.Add("tok", h5test.Session{Plan: pv, FailedURL: srv.URL + "/done?r=fail"})
+	p := newPhone(t, phoneOptions{DenyCamera: true})
+	if _, err := chromedp.Call(p.ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "camera"}, Setting: browser.PermissionSettingDenied, Origin: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#screen-cannot", 10*time.Second)
+	if got := p.eval(`document.getElementById('pf-reason').dataset.reason`); got != "camera_denied" {
+		t.Errorf("reason %q", got)
+	}
+	if n := p.eval(`String(document.querySelectorAll('input[type=text], #start').length)`); n != "0" {
+		t.Errorf("%s text fields or a start button on the cannot screen", n)
+	}
+	if !p.visible("#exit") {
+		t.Error("no way back although the link has a failed address")
+	}
+	p.tap("#handoff")
+	p.wait("#handoff-qr", 5*time.Second)
+	if w := p.eval(`(() => { const i = document.getElementById('handoff-qr'); return i.complete && i.naturalWidth > 0 ? 'ok' : 'not loaded'; })()`); w != "ok" {
+		t.Errorf("QR image %s", w)
+	}
+	p.checkLayout("cannot")
+	p.shot("en-50-cannot-handoff")
+	if len(f.Diagnostics) != 1 || f.Diagnostics[0].Reason != "camera_denied" || f.Diagnostics[0].Fallback != "none" {
+		t.Errorf("diagnostics %+v", f.Diagnostics)
+	}
+	if s, _ := f.Session("tok"); s.Step != "consent" {
+		t.Errorf("session moved on to %s", s.Step)
+	}
+	p.tap("#exit")
+	p.waitLocation(srv.URL+"/done?r=fail", 5*time.Second)
 }

@@ -1,7 +1,7 @@
 // The H5 flow controller: asks the server where the session stands and shows
 // that step. The server decides every transition; the page only renders.
 import { t, has } from './i18n.js';
-import { call, send, ApiError, pageMeta } from './api.js';
+import { call, send, ApiError, pageMeta, fetchBlob } from './api.js';
 import { h, show, button, screen, spinner, errorScreen, closeAction } from './ui.js';
 import * as cam from './camera.js';
 import { check } from './idnum.js';
@@ -53,7 +53,7 @@ async function route(view) {
   document.body.dataset.step = view.step;
   switch (view.step) {
     case 'consent':
-      return startScreen(view);
+      return earlyCheck(view);
     case 'card_front':
     case 'card_back':
       return withCamera(view, 'environment', (live) =>
@@ -70,6 +70,60 @@ async function route(view) {
 }
 
 const needsCamera = (p) => p.identity_input === 'ocr' || p.liveness_mode !== 'none';
+// faceNeedsLiveCamera: the face step has no way round a camera that fails.
+const faceNeedsLiveCamera = (p) => p.liveness_mode !== 'none' && !p.allow_video_fallback;
+const firstFacing = (p) => (p.identity_input === 'ocr' ? 'environment' : 'user');
+
+// earlyCheck runs the checks that need no tap before the start screen: a
+// device that cannot finish the plan is told now, not after typing its
+// details, and one that will need a fallback is told which.
+async function earlyCheck(view) {
+  const p = view.plan;
+  if (!needsCamera(p)) return startScreen(view);
+  const d = await cam.quickCheck();
+  if (d.reason === 'ok') return startScreen(view);
+  d.fallback = fallbackFor(view, 'user');
+  if (faceNeedsLiveCamera(p)) {
+    send('POST', 'diagnostics', d).catch(() => {}); // why this device stopped, for the business's results
+    return cannotScreen(view, d);
+  }
+  return startScreen(view, d);
+}
+
+// cannotScreen: this device cannot complete the plan. It offers what the plan
+// allows: the link as a QR code for another phone, checking the camera again
+// (a permission can be changed in the settings), and the way back.
+function cannotScreen(view, d) {
+  const box = h('div', { class: 'handoff', id: 'handoff-box', hidden: true });
+  const showQR = async () => {
+    qrBtn.disabled = true;
+    try {
+      const blob = await fetchBlob('handoff');
+      box.replaceChildren(h('img', { class: 'qr', id: 'handoff-qr', src: URL.createObjectURL(blob), alt: t('handoffAlt') }),
+        h('p', { text: t('handoffText') }));
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'http_409') return reload(); // started elsewhere meanwhile
+      box.replaceChildren(h('p', { class: 'alert', role: 'alert', text: t('handoffFailed') }));
+      qrBtn.disabled = false;
+    }
+    box.hidden = false;
+    box.scrollIntoView({ block: 'nearest' });
+  };
+  const qrBtn = button(t('handoff'), showQR, 'btn primary', { id: 'handoff' });
+  const retry = async () => {
+    const again = await runPreflight(view, firstFacing(view.plan));
+    return again.reason === 'ok' ? startScreen(view) : cannotScreen(view, again);
+  };
+  const actions = [qrBtn, button(t('tryAgain'), retry, 'btn secondary', { id: 'pf-retry' })];
+  if (view.leave) actions.push(button(t('back'), () => location.assign(view.leave), 'btn secondary', { id: 'exit' }));
+  show(screen('cannot', t('cannotTitle'), [
+    h('div', { class: 'icon warn', 'aria-hidden': 'true' }, '!'),
+    h('p', { class: 'lead', id: 'pf-reason', 'data-reason': d.reason, text: has(`pf.${d.reason}`) ? t(`pf.${d.reason}`) : t('pf.camera_error') }),
+    d.webview ? h('p', { class: 'notice', id: 'pf-webview', text: t('pfWebView') }) : null,
+    h('p', { text: t('cannotText') }),
+    box,
+  ], actions));
+}
 
 // runPreflight checks the camera (on a user gesture) and reports it.
 async function runPreflight(view, facing) {
@@ -129,7 +183,7 @@ function preflightScreen(view, facing, d) {
   });
 }
 
-function startScreen(view) {
+function startScreen(view, early) {
   const p = view.plan;
   const steps = [];
   if (p.identity_input === 'ocr') steps.push(t('stepCard'));
@@ -144,7 +198,11 @@ function startScreen(view) {
       box.focus();
       return;
     }
-    if (needsCamera(p)) await runPreflight(view, p.identity_input === 'ocr' ? 'environment' : 'user');
+    if (needsCamera(p)) {
+      const d = await runPreflight(view, firstFacing(p));
+      // Stop before any typing when the face step could not be done here.
+      if (d.reason !== 'ok' && faceNeedsLiveCamera(p)) return cannotScreen(view, d);
+    }
     show(spinner(''));
     const res = await guard(() => call('POST', 'start'));
     return route(res.view);
@@ -157,6 +215,7 @@ function startScreen(view) {
     titleBar ? null : h('p', { class: 'sub', text: t('stepsTitle') }),
     h('ol', { class: 'steps numbered' }, steps.map((s) => h('li', { text: s }))),
     h('p', { class: 'time', text: t('stepsTime') }),
+    early ? h('p', { class: 'notice', id: 'device-notice', 'data-reason': early.reason, text: t('deviceNoticeVideo') }) : null,
     h('div', { class: 'consent' },
       h('p', { id: 'consent-text', class: 'consent-text', text: consentText }),
       h('label', { class: 'check', for: 'consent' }, box, h('span', { text: t('consentLabel') })),

@@ -48,6 +48,42 @@ export function stop(stream) {
   if (stream) for (const tr of stream.getTracks()) tr.stop();
 }
 
+// quickCheck says what can be known without opening the camera (which needs
+// a tap on iOS and in WeChat): a secure context, getUserMedia, a permission
+// already refused, and whether any camera is listed. It runs on the first
+// screen so a device that cannot finish is told before any typing. A browser
+// that lists no devices before permission reads as no_camera: the screen
+// that says so offers the full pre-flight on a tap, which settles it.
+export async function quickCheck() {
+  const d = { reason: 'ok', camera: 'unknown', get_user_media: false, width: 0, height: 0, fps: 0, webview: webView(), fallback: '' };
+  if (!window.isSecureContext) {
+    d.reason = 'insecure_context';
+    return d;
+  }
+  if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+    d.reason = 'no_getusermedia';
+    return d;
+  }
+  d.get_user_media = true;
+  try {
+    const st = await navigator.permissions.query({ name: 'camera' });
+    if (st.state === 'denied') {
+      d.reason = 'camera_denied';
+      d.camera = 'denied';
+      return d;
+    }
+    if (st.state === 'granted') d.camera = 'granted';
+  } catch (e) { /* no Permissions API for the camera (Safari < 16, Firefox): the pre-flight finds out */ }
+  try {
+    const devs = await navigator.mediaDevices.enumerateDevices();
+    if (!devs.some((x) => x.kind === 'videoinput')) {
+      d.reason = 'no_camera';
+      d.camera = 'unavailable';
+    }
+  } catch (e) { /* unknown: the pre-flight finds out */ }
+  return d;
+}
+
 // preflight opens the camera once and reports what it found.
 export async function preflight(facing) {
   const d = { reason: 'ok', camera: 'unknown', get_user_media: false, width: 0, height: 0, fps: 0, webview: webView(), fallback: '' };
