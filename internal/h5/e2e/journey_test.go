@@ -186,3 +186,55 @@ func TestFakeCameraDeniedNoFallbackToldEarly(t *testing.T) {
 	p.tap("#exit")
 	p.waitLocation(srv.URL+"/done?r=fail", 5*time.Second)
 }
+
+// Between the two sides of the card comes a screen that asks to turn it over;
+// the back viewfinder then waits before it captures by itself, and the
+// shutter and the photo picker are there from the start.
+func TestFakeCardTurnScreen(t *testing.T) {
+	srv, f := fakeServer(t)
+	s := h5test.Session{}
+	f.Add("tok", s)
+	s, _ = f.Session("tok")
+	s.Plan.CardSides = plan.SidesFrontBack
+	f.Add("tok", s)
+	var backAt time.Time
+	f.Card = func(side verify.CardSide, _ []byte) verify.CardResult {
+		if side == verify.SideBack {
+			backAt = time.Now()
+		}
+		return verify.CardResult{Accepted: true, Name: "张三", IDNumber: "110101199003078515"}
+	}
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#start", 10*time.Second)
+	p.tap("#consent")
+	p.tap("#start")
+	p.wait("#screen-card-front", 10*time.Second)
+	if !p.visible("#shutter") || !p.visible("#card-file-label") {
+		t.Error("shutter or photo picker not reachable at once")
+	}
+	p.tap("#shutter")
+	p.wait("#screen-card-turn", 10*time.Second)
+	if got := p.text("#screen-card-turn h2"); got != "请翻转身份证" {
+		t.Errorf("turn heading %q", got)
+	}
+	if p.eval(`document.querySelector('#screen-card-turn svg') ? 'y' : ''`) != "y" {
+		t.Error("no illustration on the turn screen")
+	}
+	p.checkLayout("turn")
+	p.shot("zh-03t-card-turn")
+	p.tap("#turn-ready")
+	p.wait("#screen-card-back", 10*time.Second)
+	shown := time.Now()
+	if !p.visible("#shutter") || !p.visible("#card-file-label") {
+		t.Error("shutter or photo picker not reachable on the back")
+	}
+	p.wait("#screen-confirm", 12*time.Second)
+	if backAt.IsZero() {
+		t.Fatal("back side never sent")
+	}
+	if d := backAt.Sub(shown); d < 1400*time.Millisecond {
+		t.Errorf("back captured %v after its screen showed; auto-capture must wait to arm", d)
+	}
+	t.Logf("back auto-captured %v after its screen showed", backAt.Sub(shown))
+}

@@ -173,3 +173,27 @@ export function cardScore(ctx, w, h) {
   for (let c = 0; c < 12; c++) if (cells[c] / cn[c] > 4) detailed++;
   return { sharp: lap / n, detailed, mean: luma(ctx, w, h) };
 }
+
+// greyGrid averages a w×h canvas into a gw×gh grid of grey levels (small
+// enough that sensor noise averages out, fine enough to see a hand move).
+export function greyGrid(ctx, w, h, gw, gh) {
+  const px = ctx.getImageData(0, 0, w, h).data;
+  const sum = new Float32Array(gw * gh), n = new Float32Array(gw * gh);
+  for (let y = 0; y < h; y++) {
+    const gy = Math.min(gh - 1, Math.floor((y * gh) / h));
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4, c = gy * gw + Math.min(gw - 1, Math.floor((x * gw) / w));
+      sum[c] += px[i] * 0.299 + px[i + 1] * 0.587 + px[i + 2] * 0.114;
+      n[c]++;
+    }
+  }
+  for (let c = 0; c < sum.length; c++) sum[c] /= n[c] || 1;
+  return sum;
+}
+
+// meanAbsDiff is the mean absolute difference of two equal-length grids.
+export function meanAbsDiff(a, b) {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
+  return d / a.length;
+}
