@@ -28,8 +28,14 @@ type call struct {
 type apiFunc func(w http.ResponseWriter, r *http.Request, c call)
 
 // api wraps an endpoint: per-address limit, same-origin fetch, token +
-// cookie + CSRF header, per-token limit.
-func (h *Handler) api(fn apiFunc) http.HandlerFunc {
+// cookie + CSRF header, per-token limit, one active browser (takeover.go).
+func (h *Handler) api(fn apiFunc) http.HandlerFunc { return h.apiFor(false, fn) }
+
+// apiMove wraps an endpoint that moves the flow on: its caller becomes the
+// session's active browser.
+func (h *Handler) apiMove(fn apiFunc) http.HandlerFunc { return h.apiFor(true, fn) }
+
+func (h *Handler) apiFor(claim bool, fn apiFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := h.now()
 		hd := w.Header()
@@ -56,6 +62,11 @@ func (h *Handler) api(fn apiFunc) http.HandlerFunc {
 		}
 		if !h.limits.allowToken(b.TokenHash, now) {
 			writeErr(w, http.StatusTooManyRequests, "busy")
+			return
+		}
+		if !h.devices.use(b.TokenHash, b.Nonce, claim, now) {
+			// Another browser holds the session and is active.
+			writeErr(w, http.StatusConflict, "session_elsewhere")
 			return
 		}
 		fn(w, r, call{token: token, key: b.TokenHash, b: b})
@@ -501,4 +512,10 @@ func (h *Handler) apiCapture(w http.ResponseWriter, r *http.Request, c call) {
 		"decision": map[string]any{"passed": d.Passed, "final": d.Final, "reason": d.Reason, "attempts_left": d.AttemptsLeft},
 		"view":     h.clientView(v, c.b),
 	})
+}
+
+// apiPing is the page's heartbeat while it is visible: the wrapper records
+// the browser as active (takeover.go); there is nothing else to do.
+func (h *Handler) apiPing(w http.ResponseWriter, r *http.Request, c call) {
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }

@@ -26,6 +26,11 @@ async function guard(fn) {
         errorScreen('token_invalid', null, e.data.redirect);
         return never();
       }
+      if (e.code === 'session_elsewhere') {
+        // Another browser took the session over (this one was idle).
+        errorScreen('session_elsewhere', () => location.reload());
+        return never();
+      }
       if (e.code === 'wrong_state') {
         // The session moved on (another tab, a double tap): show where it is now.
         reload();
@@ -350,11 +355,35 @@ function resultScreen(view, decision) {
   if (final && redirect) setTimeout(() => location.assign(redirect), futile ? 8000 : 4000);
 }
 
+// PING_MS: while the page is visible it tells the server it is still here,
+// so another browser cannot take the session over (the server allows that
+// only after a minute of silence).
+const PING_MS = 20000;
+
+function heartbeat() {
+  const timer = setInterval(() => {
+    if (document.visibilityState !== 'visible') return;
+    call('POST', 'ping').catch((e) => {
+      if (!(e instanceof ApiError)) return;
+      if (e.code === 'session_elsewhere') {
+        clearInterval(timer);
+        errorScreen('session_elsewhere', () => location.reload());
+      } else if (e.status === 410 || e.status === 401 || e.status === 403) {
+        clearInterval(timer); // the session ended or this page expired: nothing to keep
+      }
+    });
+  }, PING_MS);
+}
+
 function boot() {
   if (pageMeta('fp-screen') === 'error') {
-    errorScreen(pageMeta('fp-error') || 'token_invalid', pageMeta('fp-error') === 'busy' ? () => location.reload() : null, pageMeta('fp-exit'));
+    const code = pageMeta('fp-error') || 'token_invalid';
+    // Busy may pass; a session held elsewhere may be free in a minute.
+    const retry = code === 'busy' || code === 'session_elsewhere' ? () => location.reload() : null;
+    errorScreen(code, retry, pageMeta('fp-exit'));
     return;
   }
+  heartbeat();
   reload().catch((e) => {
     console.error(e);
     errorScreen('busy', () => location.reload());

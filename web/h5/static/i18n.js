@@ -171,7 +171,7 @@ const zh = {
   errText: {
     token_invalid: '此认证链接已过期或已被使用。请返回并重新发起认证。',
     redirect_refused: '链接中的跳转地址不在允许范围内，为保护您的安全已停止。请联系提供此链接的商家。',
-    session_elsewhere: '此认证已在其他设备或浏览器中开始。请回到原来的浏览器继续，或重新获取链接。',
+    session_elsewhere: '此认证正在其他设备或浏览器中进行。请回到那里继续；如要改在这里继续，请先关闭那边的页面，约 1 分钟后点重试。',
     busy: '当前访问人数较多，请稍后重试。',
     not_ready: '商家还在准备您的认证信息，请稍候片刻后重试。',
     network: '请检查网络后点重试，已完成的步骤不会丢失。',
@@ -355,7 +355,7 @@ const en = {
   errText: {
     token_invalid: 'This verification link has expired or was already used. Please go back and start again.',
     redirect_refused: 'The return address in this link is not allowed, so we stopped for your safety. Please contact whoever sent you this link.',
-    session_elsewhere: 'This verification was started on another device or browser. Continue there, or ask for a new link.',
+    session_elsewhere: 'This verification is in progress on another device or browser. Continue there; to continue here instead, close the page there, wait about a minute, then tap Try again.',
     busy: 'Too many people are verifying right now. Please try again in a moment.',
     not_ready: 'Your verification is still being prepared. Please try again in a moment.',
     network: 'Check your connection and tap Try again. Completed steps are kept.',
