@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/faceprint/faceprint/internal/h5/h5test"
 	"github.com/faceprint/faceprint/internal/plan"
@@ -237,4 +238,27 @@ func TestFakeCardTurnScreen(t *testing.T) {
 		t.Errorf("back captured %v after its screen showed; auto-capture must wait to arm", d)
 	}
 	t.Logf("back auto-captured %v after its screen showed", backAt.Sub(shown))
+}
+
+// With reduced motion asked for, a flash plan that allows it offers the
+// no-flash path first.
+func TestFakeReducedMotionPrefersNoFlash(t *testing.T) {
+	srv, f := fakeServer(t)
+	pv := verify.PlanView{Title: "实名认证", ShowTitleBar: true, ConsentText: plan.Defaults().ConsentText, Language: "zh",
+		IdentityInput: plan.InputSubmitted, LivenessMode: plan.LivenessFlash, AllowNoFlash: true, CompareSource: plan.CompareAuthority}
+	f.Add("tok", h5test.Session{Plan: pv})
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	if _, err := chromedp.Call(p.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#start", 10*time.Second)
+	p.tap("#consent")
+	p.tap("#start")
+	p.wait("#flash-warning", 10*time.Second)
+	if got := p.eval(`(() => { const b = document.querySelector('#screen-liveness-intro .actions .btn'); return b.id + ' ' + b.className; })()`); got != "no-flash btn primary" {
+		t.Errorf("first action under reduced motion: %q", got)
+	}
+	p.shot("zh-11-flash-reduced-motion")
 }

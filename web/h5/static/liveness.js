@@ -56,8 +56,15 @@ function intro(view, stream) {
       body.push(h('div', { class: 'notice', role: 'note', id: 'flash-warning' },
         h('strong', { text: t('flashWarnTitle') }), h('p', { text: t('flashWarn') })));
     }
-    const actions = [button(t('faceStart'), () => resolve(false), 'btn primary', { id: 'face-start' })];
-    if (flash && view.plan.allow_no_flash) actions.push(button(t('noFlash'), () => resolve(true), 'btn secondary', { id: 'no-flash' }));
+    // Someone who asked their phone for less motion gets the no-flash path
+    // as the first choice (the flashing stays one tap away).
+    const preferNoFlash = flash && view.plan.allow_no_flash && reducedMotion();
+    const actions = [button(t('faceStart'), () => resolve(false), preferNoFlash ? 'btn secondary' : 'btn primary', { id: 'face-start' })];
+    if (flash && view.plan.allow_no_flash) {
+      const nf = button(t('noFlash'), () => resolve(true), preferNoFlash ? 'btn primary' : 'btn secondary', { id: 'no-flash' });
+      if (preferNoFlash) actions.unshift(nf);
+      else actions.push(nf);
+    }
     show(screen('liveness-intro', t('faceTitle'), body, actions));
     cam.attach(video, stream);
   });
@@ -159,7 +166,8 @@ function capture(challenge, stream) {
         lastGuide = ms;
         const sctx = cam.draw(video, small, 32, 24);
         const y = cam.luma(sctx, 32, 24);
-        guide.textContent = y < 45 ? t('tooDark') : y > 225 ? t('tooBright') : '';
+        const g = y < 45 ? t('tooDark') : y > 225 ? t('tooBright') : '';
+        if (guide.textContent !== g) guide.textContent = g; // a live region: speak changes only
       }
       void ctx;
     };
