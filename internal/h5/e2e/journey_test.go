@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +13,10 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/faceprint/faceprint/internal/h5"
 	"github.com/faceprint/faceprint/internal/h5/h5test"
 	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/testenv/testclock"
 	"github.com/faceprint/faceprint/internal/verify"
 )
 
@@ -261,4 +265,44 @@ func TestFakeReducedMotionPrefersNoFlash(t *testing.T) {
 		t.Errorf("first action under reduced motion: %q", got)
 	}
 	p.shot("zh-11-flash-reduced-motion")
+}
+
+// When another browser takes over a session this page left idle, the page's
+// next call shows "in progress elsewhere" with a way to try again.
+func TestFakeTakenOverElsewhere(t *testing.T) {
+	clock := testclock.New(time.Now())
+	f := h5test.New(clock.Now)
+	mux := http.NewServeMux()
+	h5.New(h5.Config{Verify: f, Clock: clock.Now}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f.Add("tok", h5test.Session{})
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#start", 10*time.Second)
+	p.tap("#consent")
+	p.tap("#start")
+	p.wait("#screen-card-front", 10*time.Second)
+
+	clock.Add(h5.IdleTakeover + time.Second)
+	jar, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: jar}
+	res, err := other.Get(srv.URL + "/face/print/?token=tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("other browser after a minute idle: %d", res.StatusCode)
+	}
+	p.tap("#shutter")
+	p.wait("#screen-error-session_elsewhere", 10*time.Second)
+	if !p.visible("#retry") {
+		t.Error("no way on from the taken-over page")
+	}
+	p.checkLayout("taken over")
+	p.shot("zh-60-taken-over")
+	if len(f.Cards) != 0 {
+		t.Errorf("the idle browser's card reached the session: %d", len(f.Cards))
+	}
 }
