@@ -306,3 +306,25 @@ func TestFakeTakenOverElsewhere(t *testing.T) {
 		t.Errorf("the idle browser's card reached the session: %d", len(f.Cards))
 	}
 }
+
+// The passed screen without a return address still has a way on.
+func TestFakePassedWithoutReturnAddress(t *testing.T) {
+	srv, f := fakeServer(t)
+	f.Public = oneAction
+	pv := verify.PlanView{Title: "Account check", ShowTitleBar: true, ConsentText: "I agree.", Language: "en",
+		IdentityInput: plan.InputSubmitted, LivenessMode: plan.LivenessAction, CompareSource: plan.CompareRegistry}
+	f.Add("tok", h5test.Session{Plan: pv})
+	p := newPhone(t, phoneOptions{Camera: testPattern(t)})
+	p.do(chromedp.Navigate(srv.URL + "/face/print/?token=tok"))
+	p.wait("#start", 10*time.Second)
+	p.tap("#consent")
+	p.tap("#start")
+	p.wait("#face-start", 10*time.Second)
+	p.tap("#face-start")
+	p.wait("#screen-passed", 20*time.Second)
+	if !p.visible("#close") || !strings.Contains(p.text("#next-step"), "receive the result") {
+		t.Error("passed screen without a close button or what happens next")
+	}
+	p.checkLayout("passed, no return address")
+	p.shot("en-41-passed-close")
+}

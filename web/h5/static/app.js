@@ -324,6 +324,7 @@ function resultScreen(view, decision) {
     show(screen('passed', t('passedTitle'), [
       h('div', { class: 'icon ok', 'aria-hidden': 'true' }, '✓'),
       h('p', { class: 'lead', role: 'status', text: redirect ? t('returning') : t('closePage') }),
+      redirect ? null : h('p', { id: 'next-step', text: t('passedNext') }),
       redirect ? null : c.note,
     ], redirect ? [button(t('returnNow'), () => location.assign(redirect), 'btn secondary', { id: 'return' })] : [c.btn]));
     if (redirect) setTimeout(() => location.assign(redirect), 1500);
