@@ -28,8 +28,14 @@ type call struct {
 type apiFunc func(w http.ResponseWriter, r *http.Request, c call)
 
 // api wraps an endpoint: per-address limit, same-origin fetch, token +
-// cookie + CSRF header, per-token limit.
-func (h *Handler) api(fn apiFunc) http.HandlerFunc {
+// cookie + CSRF header, per-token limit, one active browser (takeover.go).
+func (h *Handler) api(fn apiFunc) http.HandlerFunc { return h.apiFor(false, fn) }
+
+// apiMove wraps an endpoint that moves the flow on: its caller becomes the
+// session's active browser.
+func (h *Handler) apiMove(fn apiFunc) http.HandlerFunc { return h.apiFor(true, fn) }
+
+func (h *Handler) apiFor(claim bool, fn apiFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := h.now()
 		hd := w.Header()
@@ -58,6 +64,11 @@ func (h *Handler) api(fn apiFunc) http.HandlerFunc {
 			writeErr(w, http.StatusTooManyRequests, "busy")
 			return
 		}
+		if !h.devices.use(b.TokenHash, b.Nonce, claim, now) {
+			// Another browser holds the session and is active.
+			writeErr(w, http.StatusConflict, "session_elsewhere")
+			return
+		}
 		fn(w, r, call{token: token, key: b.TokenHash, b: b})
 	}
 }
@@ -75,7 +86,23 @@ type clientView struct {
 	Name         string     `json:"name,omitempty"`
 	IDNumber     string     `json:"id_number,omitempty"`
 	Redirect     string     `json:"redirect,omitempty"`
-	ExpiresIn    int64      `json:"expires_in,omitempty"` // seconds
+	// RetryFutile: the last attempt failed in a way another try cannot
+	// change (see retryFutile); the page ends the flow instead of offering one.
+	RetryFutile bool `json:"retry_futile,omitempty"`
+	// Leave is where the start screen's way out leads (the failed address).
+	Leave     string `json:"leave,omitempty"`
+	ExpiresIn int64  `json:"expires_in,omitempty"` // seconds
+}
+
+// retryFutile reports a failed attempt that a new try cannot turn into a
+// pass: a live face of good quality (the quality gates fail earlier as
+// face_quality) that does not match a fixed reference. The reference does not
+// change between attempts, so the page says so rather than burning the
+// user's remaining tries on the same comparison. The server still counts the
+// attempts as it always does; this only changes what the page offers.
+func retryFutile(v View) bool {
+	return !v.Passed && v.Step != StepDone && v.Reason == "face_mismatch" &&
+		v.Plan.CompareSource != "" && v.Plan.CompareSource != plan.CompareNone
 }
 
 type clientPlan struct {
@@ -88,6 +115,9 @@ type clientPlan struct {
 	LivenessMode       string `json:"liveness_mode"`
 	AllowNoFlash       bool   `json:"allow_no_flash"`
 	AllowVideoFallback bool   `json:"allow_video_fallback"`
+	// CompareSource names what the live face is compared with (idcard,
+	// uploaded, registry, authority, none), so a mismatch can say which photo.
+	CompareSource string `json:"compare_source"`
 	// The defaults are Chinese; the page shows its own translation of them.
 	DefaultTitle   bool `json:"default_title"`
 	DefaultConsent bool `json:"default_consent"`
@@ -100,7 +130,7 @@ func (h *Handler) clientView(v View, b binding) clientView {
 		Plan: clientPlan{
 			Title: p.Title, ShowTitleBar: p.ShowTitleBar, ConsentText: p.ConsentText, Language: p.Language,
 			IdentityInput: p.IdentityInput, CardSides: p.CardSides, LivenessMode: p.LivenessMode,
-			AllowNoFlash: p.AllowNoFlash, AllowVideoFallback: p.AllowVideoFallback,
+			AllowNoFlash: p.AllowNoFlash, AllowVideoFallback: p.AllowVideoFallback, CompareSource: p.CompareSource,
 			DefaultTitle: p.Title == "" || p.Title == defaults.Title, DefaultConsent: p.ConsentText == "" || p.ConsentText == defaults.ConsentText,
 		},
 	}
@@ -111,7 +141,16 @@ func (h *Handler) clientView(v View, b binding) clientView {
 	if v.Step == StepConfirm {
 		cv.Name, cv.IDNumber = v.Name, v.IDNumber
 	}
-	if v.Step == StepDone {
+	switch {
+	case v.Step == StepConsent:
+		// Before starting, the way out is the failed address: a device that
+		// cannot complete the plan offers it (see the hand-off).
+		cv.Leave = redirectFor(View{FailedURL: v.FailedURL}, b)
+	case v.Step == StepDone:
+		cv.Redirect = redirectFor(v, b)
+	case retryFutile(v):
+		// The page ends the flow here, so it needs the way back now.
+		cv.RetryFutile = true
 		cv.Redirect = redirectFor(v, b)
 	}
 	return cv
@@ -473,4 +512,10 @@ func (h *Handler) apiCapture(w http.ResponseWriter, r *http.Request, c call) {
 		"decision": map[string]any{"passed": d.Passed, "final": d.Final, "reason": d.Reason, "attempts_left": d.AttemptsLeft},
 		"view":     h.clientView(v, c.b),
 	})
+}
+
+// apiPing is the page's heartbeat while it is visible: the wrapper records
+// the browser as active (takeover.go); there is nothing else to do.
+func (h *Handler) apiPing(w http.ResponseWriter, r *http.Request, c call) {
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }

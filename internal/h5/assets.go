@@ -100,6 +100,9 @@ func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("ETag", f.etag)
 	hd.Set("Vary", "Accept-Encoding")
+	if strings.HasSuffix(r.PathValue("file"), ".svg") {
+		hd.Set("Content-Security-Policy", "default-src 'none'") // see icon
+	}
 	if r.PathValue("version") == h.assets.version {
 		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
@@ -116,4 +119,26 @@ func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
 		body = f.gz
 	}
 	w.Write(body)
+}
+
+// icon serves the embedded SVG app icon at a version-less address. Its own
+// CSP forbids everything: opened directly, an SVG is a document, and this one
+// needs no script, style sheet or other resource.
+func (h *Handler) icon(w http.ResponseWriter, r *http.Request) {
+	f, ok := h.assets.files["icon.svg"]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "image/svg+xml")
+	hd.Set("Content-Security-Policy", "default-src 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cache-Control", "public, max-age=86400")
+	hd.Set("ETag", f.etag)
+	if r.Header.Get("If-None-Match") == f.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(f.body)
 }

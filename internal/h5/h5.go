@@ -85,6 +85,7 @@ type Handler struct {
 	assets  *assets
 	limits  *limiters
 	uploads *uploads
+	devices *devices
 }
 
 // New builds the handler. It panics only on a broken embedded asset tree,
@@ -120,6 +121,7 @@ func New(cfg Config) *Handler {
 		assets:  a,
 		limits:  newLimiters(cfg.Limits),
 		uploads: newUploads(cfg.Limits),
+		devices: newDevices(),
 	}
 }
 
@@ -135,15 +137,21 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /face/print/{$}", h.entry)
 	mux.HandleFunc("GET /face/print/static/{version}/{file}", h.static)
+	// The app icon at stable addresses: browsers ask for /favicon.ico on their
+	// own, and a 404 there is noise in every log and a blank tab icon.
+	mux.HandleFunc("GET /favicon.ico", h.icon)
+	mux.HandleFunc("GET /face/print/static/icon.svg", h.icon)
 
 	mux.HandleFunc("GET /face/print/api/state", h.api(h.apiState))
 	mux.HandleFunc("GET /face/print/api/result", h.api(h.apiState))
-	mux.HandleFunc("POST /face/print/api/start", h.api(h.apiStart))
+	mux.HandleFunc("POST /face/print/api/start", h.apiMove(h.apiStart))
 	mux.HandleFunc("POST /face/print/api/diagnostics", h.api(h.apiDiagnostics))
-	mux.HandleFunc("POST /face/print/api/card", h.api(h.apiCard))
-	mux.HandleFunc("POST /face/print/api/confirm", h.api(h.apiConfirm))
-	mux.HandleFunc("POST /face/print/api/challenge", h.api(h.apiChallenge))
-	mux.HandleFunc("PUT /face/print/api/frame", h.api(h.apiFrame))
-	mux.HandleFunc("PUT /face/print/api/video", h.api(h.apiVideo))
-	mux.HandleFunc("POST /face/print/api/capture", h.api(h.apiCapture))
+	mux.HandleFunc("GET /face/print/api/handoff", h.api(h.apiHandoff))
+	mux.HandleFunc("POST /face/print/api/ping", h.api(h.apiPing))
+	mux.HandleFunc("POST /face/print/api/card", h.apiMove(h.apiCard))
+	mux.HandleFunc("POST /face/print/api/confirm", h.apiMove(h.apiConfirm))
+	mux.HandleFunc("POST /face/print/api/challenge", h.apiMove(h.apiChallenge))
+	mux.HandleFunc("PUT /face/print/api/frame", h.apiMove(h.apiFrame))
+	mux.HandleFunc("PUT /face/print/api/video", h.apiMove(h.apiVideo))
+	mux.HandleFunc("POST /face/print/api/capture", h.apiMove(h.apiCapture))
 }

@@ -95,11 +95,17 @@ func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// Any browser may open a fresh link; once the user has started,
 		// only the browser holding the cookie may continue.
-		if view.Step != StepConsent {
-			h.errorPage(w, lang, http.StatusForbidden, pageSessionElsewhere, "", view.Plan.FrameAncestors)
-			return
-		}
 		b = binding{TokenHash: tokenHash(token), Nonce: newNonce()}
+		if view.Step != StepConsent {
+			if !h.mayTakeOver(r.Context(), token, now) {
+				h.errorPage(w, lang, http.StatusForbidden, pageSessionElsewhere, "", view.Plan.FrameAncestors)
+				return
+			}
+			// The browser that had the session has been idle long enough:
+			// this one continues, the other is refused from now on.
+			h.devices.take(b.TokenHash, b.Nonce, now)
+			h.log.Info("h5 entry: session taken over by another browser", "step", view.Step)
+		}
 	}
 	if success != "" {
 		b.Success = success

@@ -278,6 +278,10 @@ func TestFakeCameraDeniedFallbacks(t *testing.T) {
 	if len(f.Diagnostics) == 0 || f.Diagnostics[0].Reason != "camera_denied" || f.Diagnostics[0].Camera != "denied" || f.Diagnostics[0].Fallback != "photo_upload" {
 		t.Errorf("diagnostics: %+v", f.Diagnostics)
 	}
+	// The face step's fallback is recorded too (issue #14.5).
+	if len(f.Diagnostics) != 2 || f.Diagnostics[1].Reason != "camera_denied" || f.Diagnostics[1].Fallback != "recorded_video" {
+		t.Errorf("diagnostics at the face step: %+v", f.Diagnostics)
+	}
 	want, _ := os.ReadFile(card)
 	if len(f.Cards) != 1 || !bytes.Equal(f.Cards[0], want) {
 		t.Error("uploaded card photo differs from the file")

@@ -50,4 +50,17 @@ export async function send(method, path, body, type, tries = 4) {
   }
 }
 
+// fetchBlob GETs a binary resource of the API (the hand-off QR code) with
+// the same token and CSRF headers as call.
+export async function fetchBlob(path) {
+  let res;
+  try {
+    res = await fetch(base + path, { headers: { 'X-FP-Token': token, 'X-FP-CSRF': csrf }, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'network');
+  }
+  if (!res.ok) throw new ApiError(res.status, 'http_' + res.status);
+  return res.blob();
+}
+
 export const pageMeta = meta;

@@ -1,14 +1,16 @@
 // The H5 flow controller: asks the server where the session stands and shows
 // that step. The server decides every transition; the page only renders.
 import { t, has } from './i18n.js';
-import { call, send, ApiError, pageMeta } from './api.js';
-import { h, show, button, screen, spinner, errorScreen } from './ui.js';
+import { call, send, ApiError, pageMeta, fetchBlob } from './api.js';
+import { h, show, button, screen, spinner, errorScreen, closeAction } from './ui.js';
 import * as cam from './camera.js';
 import { check } from './idnum.js';
 import { cardStep } from './card.js';
 import { livenessStep } from './liveness.js';
 
-const state = { camera: null, ack: {} }; // ack: failure explained, per camera (environment/user)
+// ack: failure explained, per camera (environment/user); reported: the
+// fallback taken for that camera is in the diagnostics the server keeps.
+const state = { camera: null, ack: {}, reported: {} };
 const never = () => new Promise(() => {});
 
 // guard runs fn. A retryable failure (network, busy) shows a screen whose
@@ -22,6 +24,11 @@ async function guard(fn) {
       if (!(e instanceof ApiError)) throw e;
       if (e.code === 'token_invalid') {
         errorScreen('token_invalid', null, e.data.redirect);
+        return never();
+      }
+      if (e.code === 'session_elsewhere') {
+        // Another browser took the session over (this one was idle).
+        errorScreen('session_elsewhere', () => location.reload());
         return never();
       }
       if (e.code === 'wrong_state') {
@@ -51,7 +58,7 @@ async function route(view) {
   document.body.dataset.step = view.step;
   switch (view.step) {
     case 'consent':
-      return startScreen(view);
+      return earlyCheck(view);
     case 'card_front':
     case 'card_back':
       return withCamera(view, 'environment', (live) =>
@@ -68,14 +75,69 @@ async function route(view) {
 }
 
 const needsCamera = (p) => p.identity_input === 'ocr' || p.liveness_mode !== 'none';
+// faceNeedsLiveCamera: the face step has no way round a camera that fails.
+const faceNeedsLiveCamera = (p) => p.liveness_mode !== 'none' && !p.allow_video_fallback;
+const firstFacing = (p) => (p.identity_input === 'ocr' ? 'environment' : 'user');
+
+// earlyCheck runs the checks that need no tap before the start screen: a
+// device that cannot finish the plan is told now, not after typing its
+// details, and one that will need a fallback is told which.
+async function earlyCheck(view) {
+  const p = view.plan;
+  if (!needsCamera(p)) return startScreen(view);
+  const d = await cam.quickCheck();
+  if (d.reason === 'ok') return startScreen(view);
+  d.fallback = fallbackFor(view, 'user');
+  if (faceNeedsLiveCamera(p)) {
+    send('POST', 'diagnostics', d).catch(() => {}); // why this device stopped, for the business's results
+    return cannotScreen(view, d);
+  }
+  return startScreen(view, d);
+}
+
+// cannotScreen: this device cannot complete the plan. It offers what the plan
+// allows: the link as a QR code for another phone, checking the camera again
+// (a permission can be changed in the settings), and the way back.
+function cannotScreen(view, d) {
+  const box = h('div', { class: 'handoff', id: 'handoff-box', hidden: true });
+  const showQR = async () => {
+    qrBtn.disabled = true;
+    try {
+      const blob = await fetchBlob('handoff');
+      box.replaceChildren(h('img', { class: 'qr', id: 'handoff-qr', src: URL.createObjectURL(blob), alt: t('handoffAlt') }),
+        h('p', { text: t('handoffText') }));
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'http_409') return reload(); // started elsewhere meanwhile
+      box.replaceChildren(h('p', { class: 'alert', role: 'alert', text: t('handoffFailed') }));
+      qrBtn.disabled = false;
+    }
+    box.hidden = false;
+    box.scrollIntoView({ block: 'nearest' });
+  };
+  const qrBtn = button(t('handoff'), showQR, 'btn primary', { id: 'handoff' });
+  const retry = async () => {
+    const again = await runPreflight(view, firstFacing(view.plan));
+    return again.reason === 'ok' ? startScreen(view) : cannotScreen(view, again);
+  };
+  const actions = [qrBtn, button(t('tryAgain'), retry, 'btn secondary', { id: 'pf-retry' })];
+  if (view.leave) actions.push(button(t('back'), () => location.assign(view.leave), 'btn secondary', { id: 'exit' }));
+  show(screen('cannot', t('cannotTitle'), [
+    h('div', { class: 'icon warn', 'aria-hidden': 'true' }, '!'),
+    h('p', { class: 'lead', id: 'pf-reason', 'data-reason': d.reason, text: has(`pf.${d.reason}`) ? t(`pf.${d.reason}`) : t('pf.camera_error') }),
+    d.webview ? h('p', { class: 'notice', id: 'pf-webview', text: t('pfWebView') }) : null,
+    h('p', { text: t('cannotText') }),
+    box,
+  ], actions));
+}
 
 // runPreflight checks the camera (on a user gesture) and reports it.
 async function runPreflight(view, facing) {
-  show(screen('preflight-check', t('continue'), spinner(t('checking'))));
+  show(screen('preflight-check', t('cameraCheckTitle'), spinner(t('checking'))));
   const d = await cam.preflight(facing);
   if (d.reason !== 'ok') d.fallback = fallbackFor(view, facing);
   state.camera = d;
   state.ack = {};
+  state.reported = { [facing]: true };
   await send('POST', 'diagnostics', d).catch(() => {}); // diagnostics must not block the user
   return d;
 }
@@ -103,6 +165,12 @@ async function withCamera(view, facing, step) {
     }
     state.ack[facing] = true;
   }
+  if (!state.reported[facing]) {
+    // The pre-flight ran for the other camera: record the fallback this step
+    // takes (e.g. a recorded video at the face step), so results can say why.
+    state.reported[facing] = true;
+    send('POST', 'diagnostics', { ...d, fallback: fallbackFor(view, facing) }).catch(() => {});
+  }
   return step(false);
 }
 
@@ -120,7 +188,7 @@ function preflightScreen(view, facing, d) {
   });
 }
 
-function startScreen(view) {
+function startScreen(view, early) {
   const p = view.plan;
   const steps = [];
   if (p.identity_input === 'ocr') steps.push(t('stepCard'));
@@ -135,7 +203,11 @@ function startScreen(view) {
       box.focus();
       return;
     }
-    if (needsCamera(p)) await runPreflight(view, p.identity_input === 'ocr' ? 'environment' : 'user');
+    if (needsCamera(p)) {
+      const d = await runPreflight(view, firstFacing(p));
+      // Stop before any typing when the face step could not be done here.
+      if (d.reason !== 'ok' && faceNeedsLiveCamera(p)) return cannotScreen(view, d);
+    }
     show(spinner(''));
     const res = await guard(() => call('POST', 'start'));
     return route(res.view);
@@ -148,6 +220,7 @@ function startScreen(view) {
     titleBar ? null : h('p', { class: 'sub', text: t('stepsTitle') }),
     h('ol', { class: 'steps numbered' }, steps.map((s) => h('li', { text: s }))),
     h('p', { class: 'time', text: t('stepsTime') }),
+    early ? h('p', { class: 'notice', id: 'device-notice', 'data-reason': early.reason, text: t('deviceNoticeVideo') }) : null,
     h('div', { class: 'consent' },
       h('p', { id: 'consent-text', class: 'consent-text', text: consentText }),
       h('label', { class: 'check', for: 'consent' }, box, h('span', { text: t('consentLabel') })),
@@ -202,10 +275,18 @@ function confirmScreen(view) {
     h('div', { class: 'actions' }, btn))));
 }
 
-function failText(code) {
+// compareSources are the plan's compare_source values that have their own words.
+const compareSources = ['idcard', 'uploaded', 'registry', 'authority'];
+
+// failText explains a reason code. source is the plan's compare_source: a
+// mismatch names the photo the face was compared with (the business's own
+// upload is not an ID photo).
+function failText(code, source) {
   // Several failed checks come comma-separated; the first one explains best.
   // action_missing:blink → action_missing: the advice is per check
   const r = (code || '').toLowerCase().split(',')[0].trim().split(':')[0];
+  const src = compareSources.includes(source) ? source : '';
+  const bySource = (k) => (src && has(`failReason.${k}By.${src}`) ? t(`failReason.${k}By.${src}`) : t(`failReason.${k}`));
   if (has(`failReason.${r}`)) return t(`failReason.${r}`);
   // Reason codes of the verify service and the liveness engine.
   const known = {
@@ -215,54 +296,95 @@ function failText(code) {
     capture_invalid: 'capture', capture_too_short: 'capture', challenge_used: 'capture', challenge_expired: 'timeout',
     face_quality: 'quality', compare_no_face: 'noface', face_mismatch: 'mismatch', identity_mismatch: 'identity',
   };
-  if (known[r]) return t(`failReason.${known[r]}`);
-  const rules = [
-    [/reference_photo/, 'no_reference_photo'],
-    [/name|id_?number|identity|idcard|id_card|card_info|mismatch_id/, 'identity'],
-    [/card.*expired|expired_card/, 'expired'],
-    [/many|multiple/, 'manyfaces'],
-    [/no_?face/, 'noface'],
-    [/match|similar|compare|not_same/, 'mismatch'],
-    [/authority|unavailable|_error/, 'authority'],
-    [/live|spoof|attack|action|photo|screen|mask|replay/, 'liveness'],
-    [/quality|blur|dark|bright|occlu/, 'quality'],
-    [/timeout|expire/, 'timeout'],
-  ];
-  for (const [re, k] of rules) if (re.test(r)) return t(`failReason.${k}`);
-  return t('failReason.default');
+  let k = known[r];
+  if (!k) {
+    const rules = [
+      [/reference_photo/, 'no_reference_photo'],
+      [/name|id_?number|identity|idcard|id_card|card_info|mismatch_id/, 'identity'],
+      [/card.*expired|expired_card/, 'expired'],
+      [/many|multiple/, 'manyfaces'],
+      [/no_?face/, 'noface'],
+      [/match|similar|compare|not_same/, 'mismatch'],
+      [/authority|unavailable|_error/, 'authority'],
+      [/live|spoof|attack|action|photo|screen|mask|replay/, 'liveness'],
+      [/quality|blur|dark|bright|occlu/, 'quality'],
+      [/timeout|expire/, 'timeout'],
+    ];
+    for (const [re, key] of rules) if (re.test(r)) { k = key; break; }
+  }
+  if (k === 'mismatch' || k === 'no_reference_photo') return bySource(k);
+  return t(`failReason.${k || 'default'}`);
 }
 
 function resultScreen(view, decision) {
   const passed = decision ? decision.passed : view.passed;
   const redirect = view.redirect || '';
   if (passed) {
+    const c = closeAction();
     show(screen('passed', t('passedTitle'), [
       h('div', { class: 'icon ok', 'aria-hidden': 'true' }, '✓'),
       h('p', { class: 'lead', role: 'status', text: redirect ? t('returning') : t('closePage') }),
-    ], redirect ? [button(t('returnNow'), () => location.assign(redirect), 'btn secondary', { id: 'return' })] : []));
+      redirect ? null : h('p', { id: 'next-step', text: t('passedNext') }),
+      redirect ? null : c.note,
+    ], redirect ? [button(t('returnNow'), () => location.assign(redirect), 'btn secondary', { id: 'return' })] : [c.btn]));
     if (redirect) setTimeout(() => location.assign(redirect), 1500);
     return;
   }
-  const final = view.step === 'done';
+  // The server decides whether another try is allowed (max attempts,
+  // invalidate_on_failure); the page never offers one it would refuse, nor
+  // one that cannot change the outcome (retry_futile).
+  const futile = !!view.retry_futile;
+  const final = view.step === 'done' || futile;
   const left = decision ? decision.attempts_left : view.attempts_left;
   const reason = (decision && decision.reason) || view.reason;
+  const source = view.plan && view.plan.compare_source;
   const actions = [];
+  const c = closeAction();
   if (!final) actions.push(button(t('retry'), () => reload(), 'btn primary', { id: 'retry' }));
   else if (redirect) actions.push(button(t('back'), () => location.assign(redirect), 'btn primary', { id: 'return' }));
+  else actions.push(c.btn);
+  const tries = futile ? t('retryFutile') : final || left <= 0 ? t('noTriesLeft') : (left === 1 ? t('triesLeftOne') : t('triesLeft', { n: left }));
   show(screen('failed', t('failedTitle'), [
     h('div', { class: 'icon fail', 'aria-hidden': 'true' }, '✕'),
-    h('p', { class: 'lead', id: 'fail-reason', 'data-reason': reason || '', text: failText(reason) }),
-    h('p', { id: 'tries', text: final || left <= 0 ? t('noTriesLeft') : (left === 1 ? t('triesLeftOne') : t('triesLeft', { n: left })) }),
+    h('p', { class: 'lead', id: 'fail-reason', 'data-reason': reason || '', text: failText(reason, source) }),
+    h('p', { id: 'tries', text: tries }),
     final && redirect ? h('p', { text: t('returning') }) : null,
+    // Only a finished session has been reported to the business.
+    view.step === 'done' && !redirect ? h('p', { id: 'next-step', text: t('failedNext') }) : null,
+    final && !redirect ? c.note : null,
   ], actions));
-  if (final && redirect) setTimeout(() => location.assign(redirect), 4000);
+  if (final && redirect) setTimeout(() => location.assign(redirect), futile ? 8000 : 4000);
+}
+
+// PING_MS: while the page is visible it tells the server it is still here,
+// so another browser cannot take the session over (the server allows that
+// only after a minute of silence).
+const PING_MS = 20000;
+
+function heartbeat() {
+  const timer = setInterval(() => {
+    if (document.visibilityState !== 'visible') return;
+    call('POST', 'ping').catch((e) => {
+      if (!(e instanceof ApiError)) return;
+      if (e.code === 'session_elsewhere') {
+        clearInterval(timer);
+        errorScreen('session_elsewhere', () => location.reload());
+      } else if (e.status === 410 || e.status === 401 || e.status === 403) {
+        clearInterval(timer); // the session ended or this page expired: nothing to keep
+      }
+    });
+  }, PING_MS);
 }
 
 function boot() {
   if (pageMeta('fp-screen') === 'error') {
-    errorScreen(pageMeta('fp-error') || 'token_invalid', pageMeta('fp-error') === 'busy' ? () => location.reload() : null, pageMeta('fp-exit'));
+    const code = pageMeta('fp-error') || 'token_invalid';
+    // Busy may pass; a session held elsewhere may be free in a minute.
+    const retry = code === 'busy' || code === 'session_elsewhere' ? () => location.reload() : null;
+    errorScreen(code, retry, pageMeta('fp-exit'));
     return;
   }
+  heartbeat();
   reload().catch((e) => {
     console.error(e);
     errorScreen('busy', () => location.reload());

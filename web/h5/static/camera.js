@@ -48,6 +48,42 @@ export function stop(stream) {
   if (stream) for (const tr of stream.getTracks()) tr.stop();
 }
 
+// quickCheck says what can be known without opening the camera (which needs
+// a tap on iOS and in WeChat): a secure context, getUserMedia, a permission
+// already refused, and whether any camera is listed. It runs on the first
+// screen so a device that cannot finish is told before any typing. A browser
+// that lists no devices before permission reads as no_camera: the screen
+// that says so offers the full pre-flight on a tap, which settles it.
+export async function quickCheck() {
+  const d = { reason: 'ok', camera: 'unknown', get_user_media: false, width: 0, height: 0, fps: 0, webview: webView(), fallback: '' };
+  if (!window.isSecureContext) {
+    d.reason = 'insecure_context';
+    return d;
+  }
+  if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+    d.reason = 'no_getusermedia';
+    return d;
+  }
+  d.get_user_media = true;
+  try {
+    const st = await navigator.permissions.query({ name: 'camera' });
+    if (st.state === 'denied') {
+      d.reason = 'camera_denied';
+      d.camera = 'denied';
+      return d;
+    }
+    if (st.state === 'granted') d.camera = 'granted';
+  } catch (e) { /* no Permissions API for the camera (Safari < 16, Firefox): the pre-flight finds out */ }
+  try {
+    const devs = await navigator.mediaDevices.enumerateDevices();
+    if (!devs.some((x) => x.kind === 'videoinput')) {
+      d.reason = 'no_camera';
+      d.camera = 'unavailable';
+    }
+  } catch (e) { /* unknown: the pre-flight finds out */ }
+  return d;
+}
+
 // preflight opens the camera once and reports what it found.
 export async function preflight(facing) {
   const d = { reason: 'ok', camera: 'unknown', get_user_media: false, width: 0, height: 0, fps: 0, webview: webView(), fallback: '' };
@@ -136,4 +172,28 @@ export function cardScore(ctx, w, h) {
   let detailed = 0;
   for (let c = 0; c < 12; c++) if (cells[c] / cn[c] > 4) detailed++;
   return { sharp: lap / n, detailed, mean: luma(ctx, w, h) };
+}
+
+// greyGrid averages a w×h canvas into a gw×gh grid of grey levels (small
+// enough that sensor noise averages out, fine enough to see a hand move).
+export function greyGrid(ctx, w, h, gw, gh) {
+  const px = ctx.getImageData(0, 0, w, h).data;
+  const sum = new Float32Array(gw * gh), n = new Float32Array(gw * gh);
+  for (let y = 0; y < h; y++) {
+    const gy = Math.min(gh - 1, Math.floor((y * gh) / h));
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4, c = gy * gw + Math.min(gw - 1, Math.floor((x * gw) / w));
+      sum[c] += px[i] * 0.299 + px[i + 1] * 0.587 + px[i + 2] * 0.114;
+      n[c]++;
+    }
+  }
+  for (let c = 0; c < sum.length; c++) sum[c] /= n[c] || 1;
+  return sum;
+}
+
+// meanAbsDiff is the mean absolute difference of two equal-length grids.
+export function meanAbsDiff(a, b) {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
+  return d / a.length;
 }

@@ -6,13 +6,24 @@ import { call } from './api.js';
 import { h, show, button, screen, spinner } from './ui.js';
 import * as cam from './camera.js';
 
-const SHUTTER_AFTER_MS = 3000;
+// Hands need time: auto-capture arms only ARM_MS after the preview starts
+// (the card is still being turned or brought into the frame), and fires only
+// when the card has been sharp and steady for STEADY_TICKS checks in a row.
+const ARM_MS = 1500;
+const TICK_MS = 250;
+const STEADY_TICKS = 3;
+const TURN_AUTO_MS = 3500;
 const MAX_SIDE = 1920;
 
 export async function cardStep(side, live, guard) {
   let fileMode = !live;
+  let next = null; // a photo picked on the rejection screen
+  // Turning the card over is a step of its own: without it the back
+  // viewfinder would open on the side just photographed.
+  if (side === 'back') await turnScreen();
   for (;;) {
-    const shot = fileMode ? await pickFile(side) : await liveCapture(side);
+    const shot = next || (fileMode ? await pickFile(side) : await liveCapture(side));
+    next = null;
     if (shot.useFile) {
       fileMode = true;
       continue;
@@ -28,22 +39,48 @@ export async function cardStep(side, live, guard) {
       else throw e;
     }
     if (res.accepted) return res.view;
-    await rejected(side, shot.blob, res.reason);
+    const choice = await rejected(side, shot.blob, res.reason);
+    if (choice && choice.blob) next = choice;
   }
+}
+
+// turnScreen asks for the other side with a picture of the turn; it moves on
+// by itself after a moment (one hand holds the card) or on the button.
+function turnScreen() {
+  return new Promise((resolve) => {
+    let timer = 0;
+    const go = () => { clearTimeout(timer); resolve(); };
+    const card = (x, cls) => h('svg:rect', { x: String(x), y: '14', width: '68', height: '43', rx: '5', class: cls });
+    const art = h('svg:svg', { class: 'turn-art', viewBox: '0 0 200 80', 'aria-hidden': 'true' },
+      card(8, 'turn-card'), h('svg:rect', { x: '52', y: '22', width: '16', height: '22', rx: '2', class: 'turn-mark' }),
+      h('svg:path', { d: 'M86 30 Q100 8 114 30', class: 'turn-arrow' }), h('svg:path', { d: 'M108 24 L114 30 L106 32', class: 'turn-arrow' }),
+      card(124, 'turn-card'), h('svg:circle', { cx: '142', cy: '31', r: '9', class: 'turn-mark' }));
+    show(screen('card-turn', t('cardTurnTitle'), [
+      h('div', { class: 'turn-illustration' }, art),
+      h('p', { class: 'lead', role: 'status', text: t('cardTurnText') }),
+    ], [button(t('cardTurnReady'), go, 'btn primary', { id: 'turn-ready' })]));
+    timer = setTimeout(go, TURN_AUTO_MS);
+  });
 }
 
 function reasonText(code) {
   return has(`cardReason.${code}`) ? t(`cardReason.${code}`) : t('cardReason.default');
 }
 
+// rejected explains a refused photo; resolves with nothing (take it again)
+// or with a photo picked here (the picker stays reachable on every card screen).
 function rejected(side, blob, reason) {
   return new Promise((resolve) => {
+    const input = fileInput(async (f) => resolve({ blob: await normalise(f) }));
     show(screen('card-rejected', t(side === 'back' ? 'cardBack' : 'cardFront'), [
       h('img', { class: 'shot', src: URL.createObjectURL(blob), alt: '' }),
       h('p', { class: 'alert', role: 'alert', id: 'card-reason', 'data-reason': reason || '' }, reasonText(reason)),
-    ], [button(t('retake'), resolve, 'btn primary', { id: 'retake' })]));
+    ], [button(t('retake'), () => resolve(null), 'btn primary', { id: 'retake' }), input, pickerLabel(input)]));
   });
 }
+
+const pickerLabel = (input) => h('label', { for: 'card-file', class: 'btn link', role: 'button', tabindex: '0', id: 'card-file-label',
+  onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && input.click() }, t('uploadPhoto'));
 
 function fileInput(onfile) {
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', id: 'card-file', class: 'visually-hidden' });
@@ -103,21 +140,22 @@ async function liveCapture(side) {
       const blob = await cam.jpeg(c, 0.92);
       finish({ blob });
     };
-    const shutter = button(t('shutter'), snap, 'btn primary', { id: 'shutter', hidden: true });
+    // The shutter is there from the start: auto-capture is a help, not a gate.
+    const shutter = button(t('shutter'), snap, 'btn primary', { id: 'shutter' });
     const input = fileInput((f) => { picking = true; normalise(f).then((blob) => finish({ blob })); });
     // The frame covers 86% of the viewfinder width with an ID card's aspect (85.6 × 54 mm).
     show(screen(`card-${side}`, t(side === 'back' ? 'cardBack' : 'cardFront'), [
       h('div', { class: 'viewfinder card', role: 'img', 'aria-label': t('cardFrame') }, video, h('div', { class: 'card-frame', 'aria-hidden': 'true' })),
       h('p', { class: 'lead', text: t(side === 'back' ? 'cardHintBack' : 'cardHintFront') }),
       status,
-    ], [shutter, input, h('label', { for: 'card-file', class: 'btn link', role: 'button', tabindex: '0', id: 'card-file-label',
-      onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && input.click() }, t('uploadPhoto'))]));
+    ], [shutter, input, pickerLabel(input)]));
     cam.attach(video, stream).then(() => {
       const started = performance.now();
       const probe = h('canvas');
+      let prev = null;
       timer = setInterval(() => {
         if (done || picking || !video.videoWidth) return;
-        if (performance.now() - started > SHUTTER_AFTER_MS) shutter.hidden = false;
+        const armed = performance.now() - started >= ARM_MS;
         // Score the part of the picture inside the card frame.
         const vw = video.videoWidth, vh = video.videoHeight;
         const fw = vw * 0.86, fh = fw / 1.585;
@@ -128,11 +166,17 @@ async function liveCapture(side) {
         const sc = cam.cardScore(ctx, 160, 101);
         video.dataset.sharp = sc.sharp.toFixed(1);
         video.dataset.detailed = String(sc.detailed);
-        const ok = sc.sharp > 6 && sc.detailed >= 9 && sc.mean > 40 && sc.mean < 235;
-        good = ok ? good + 1 : 0;
-        status.textContent = ok ? t('cardHold') : t('cardAuto');
-        if (good >= 3) snap();
-      }, 250);
+        // Steady: the picture inside the frame barely changed since the last check.
+        const grey = cam.greyGrid(ctx, 160, 101, 40, 25);
+        const moved = prev ? cam.meanAbsDiff(grey, prev) : 255;
+        prev = grey;
+        video.dataset.moved = moved.toFixed(1);
+        const ok = sc.sharp > 6 && sc.detailed >= 9 && sc.mean > 40 && sc.mean < 235 && moved < 10;
+        good = ok && armed ? good + 1 : 0;
+        const text = !armed ? t('cardArming') : ok ? t('cardHold') : t('cardAuto');
+        if (status.textContent !== text) status.textContent = text; // a live region: speak changes only
+        if (good >= STEADY_TICKS) snap();
+      }, TICK_MS);
     });
   });
 }

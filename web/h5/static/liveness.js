@@ -22,8 +22,12 @@ export async function livenessStep(view, live, guard) {
   try {
     stream = await cam.open('user', 640, 480);
   } catch (e) {
-    if (view.plan.allow_video_fallback) return videoFallback(view, guard);
-    throw e;
+    if (!view.plan.allow_video_fallback) throw e;
+    // The pre-flight passed but the camera failed now: record why the video was used.
+    const reason = cam.reasonOf(e);
+    send('POST', 'diagnostics', { reason, camera: reason === 'camera_denied' ? 'denied' : 'unavailable', get_user_media: true,
+      width: 0, height: 0, fps: 0, webview: cam.webView(), fallback: 'recorded_video' }).catch(() => {});
+    return videoFallback(view, guard);
   }
   try {
     const noFlash = await intro(view, stream);
@@ -52,8 +56,15 @@ function intro(view, stream) {
       body.push(h('div', { class: 'notice', role: 'note', id: 'flash-warning' },
         h('strong', { text: t('flashWarnTitle') }), h('p', { text: t('flashWarn') })));
     }
-    const actions = [button(t('faceStart'), () => resolve(false), 'btn primary', { id: 'face-start' })];
-    if (flash && view.plan.allow_no_flash) actions.push(button(t('noFlash'), () => resolve(true), 'btn secondary', { id: 'no-flash' }));
+    // Someone who asked their phone for less motion gets the no-flash path
+    // as the first choice (the flashing stays one tap away).
+    const preferNoFlash = flash && view.plan.allow_no_flash && reducedMotion();
+    const actions = [button(t('faceStart'), () => resolve(false), preferNoFlash ? 'btn secondary' : 'btn primary', { id: 'face-start' })];
+    if (flash && view.plan.allow_no_flash) {
+      const nf = button(t('noFlash'), () => resolve(true), preferNoFlash ? 'btn primary' : 'btn secondary', { id: 'no-flash' });
+      if (preferNoFlash) actions.unshift(nf);
+      else actions.push(nf);
+    }
     show(screen('liveness-intro', t('faceTitle'), body, actions));
     cam.attach(video, stream);
   });
@@ -68,6 +79,7 @@ function capture(challenge, stream) {
   const maxMs = cap.max_ms || 15000;
   const W = cap.width || 640, H = cap.height || 480;
   const steps = (pub.steps && pub.steps.length ? pub.steps : [{ kind: 'hold', ms: 3000 }]);
+  const actions = steps.filter((s) => s.kind === 'action');
   const starts = [];
   let total = 0;
   for (const s of steps) { starts.push(total); total += Math.max(0, s.ms || 0); }
@@ -115,8 +127,10 @@ function capture(challenge, stream) {
         shown = i;
         const s = steps[i];
         instr.textContent = prompt(s);
-        // a counter only where there is more than one step to count
-        counter.textContent = steps.length > 1 ? `${i + 1} / ${steps.length}` : '';
+        // The counter counts actions only: the lead-in and closing holds are
+        // not tasks, and a single action (hold + blink) has nothing to count.
+        const k = actions.indexOf(s);
+        counter.textContent = actions.length > 1 && k >= 0 ? `${k + 1} / ${actions.length}` : '';
         if (s.kind === 'flash' && /^#[0-9a-fA-F]{6}$/.test(s.color || '')) {
           overlay.hidden = false;
           overlay.style.backgroundColor = s.color;
@@ -152,7 +166,8 @@ function capture(challenge, stream) {
         lastGuide = ms;
         const sctx = cam.draw(video, small, 32, 24);
         const y = cam.luma(sctx, 32, 24);
-        guide.textContent = y < 45 ? t('tooDark') : y > 225 ? t('tooBright') : '';
+        const g = y < 45 ? t('tooDark') : y > 225 ? t('tooBright') : '';
+        if (guide.textContent !== g) guide.textContent = g; // a live region: speak changes only
       }
       void ctx;
     };

@@ -49,12 +49,28 @@ export function screen(id, title, body, actions) {
     h('h2', { text: title }), body, actions && actions.length ? h('div', { class: 'actions' }, actions) : null);
 }
 
+// closeAction is the way on from a last screen without a return address:
+// window.close() works only for pages a script opened, so when the page is
+// still there a moment later it says how to close it instead.
+export function closeAction() {
+  const note = h('p', { class: 'notice', id: 'close-note', role: 'status', hidden: true, text: t('closeNote') });
+  const btn = button(t('close'), () => {
+    window.close();
+    setTimeout(() => { note.hidden = false; }, 400);
+  }, 'btn secondary', { id: 'close' });
+  return { note, btn };
+}
+
 export function errorScreen(code, onRetry, exit) {
   const actions = [];
+  const c = closeAction();
   if (onRetry) actions.push(button(t('tryAgain'), onRetry, 'btn primary', { id: 'retry' }));
   if (exit) actions.push(button(t('back'), () => location.assign(exit), onRetry ? 'btn secondary' : 'btn primary', { id: 'exit' }));
   if (code === 'forbidden') actions.push(button(t('reload'), () => location.reload(), 'btn primary', { id: 'reload' }));
+  // Every screen has a way on: without a retry or a return address, closing is it.
+  const closing = actions.length === 0;
+  if (closing) actions.push(c.btn);
   show(screen(`error-${code}`, t(`errTitle.${code}`),
-    [h('div', { class: 'icon warn', 'aria-hidden': 'true' }, '!'), h('p', { class: 'lead', text: t(`errText.${code}`) })],
+    [h('div', { class: 'icon warn', 'aria-hidden': 'true' }, '!'), h('p', { class: 'lead', text: t(`errText.${code}`) }), closing ? c.note : null],
     actions));
 }
