@@ -330,8 +330,9 @@ func TestOfficialNodeSDKFailedSession(t *testing.T) {
 	planID := e.CreatePlan(o)
 	id, secret := creds(t, e)
 	endpoint := strings.TrimPrefix(e.URL, "http://")
-	res := run(t, dir, endpoint, sdkCall{Action: "initFaceVerify", AccessKeyID: id, AccessKeySecret: secret,
-		Request: map[string]any{"sceneId": planID, "outerOrderNo": "o1", "productCode": "LR_FR"}})[0]
+	// The legacy HMAC-SHA1 signature over query and form body (Model is a body parameter).
+	res := run(t, dir, endpoint, sdkCall{Action: "initFaceVerify", AccessKeyID: id, AccessKeySecret: secret, SignatureAlgorithm: "v2",
+		Request: map[string]any{"sceneId": planID, "outerOrderNo": "o1", "productCode": "LR_FR", "model": "LIVENESS"}})[0]
 	tok, _ := res.Body.ResultObject["certifyId"].(string)
 	if tok == "" {
 		t.Fatalf("InitFaceVerify: %+v %+v", res.Body, res.Error)
