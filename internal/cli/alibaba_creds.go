@@ -11,12 +11,12 @@ import (
 )
 
 // newAlibabaCredsCmd is `app alibaba-credentials APP_ID`: the app's Alibaba
-// Cloud AccessKeyId/AccessKeySecret and its plans' SceneIds. The pair is
+// Cloud AccessKeyId/AccessKeySecret and its plans (SceneId = plan id). The pair is
 // derived from the server's signing key, so this runs where that key is
 // (the data dir or FACEPRINT_SIGNING_KEY); the admin API has no route for
 // it, so --server is refused rather than answered from another key.
 func newAlibabaCredsCmd(env *Env, f *adminFlags) *cobra.Command {
-	return &cobra.Command{Use: "alibaba-credentials APP_ID", Short: "Show the app's Alibaba Cloud 实人认证 AccessKeyId/AccessKeySecret and SceneIds (change with rotate-secret)", Args: cobra.ExactArgs(1),
+	return &cobra.Command{Use: "alibaba-credentials APP_ID", Short: "Show the app's Alibaba Cloud 实人认证 AccessKeyId/AccessKeySecret and SceneIds (= plan ids; change with rotate-secret)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.server != "" {
 				return errors.New("alibaba-credentials runs locally only (where the server's data dir or FACEPRINT_SIGNING_KEY is), not through --server")

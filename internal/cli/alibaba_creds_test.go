@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/faceprint/faceprint/internal/api/alibaba"
@@ -23,14 +24,14 @@ func TestAlibabaCredentialsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		AccessKeyID     string            `json:"access_key_id"`
-		AccessKeySecret string            `json:"access_key_secret"`
-		SceneIDs        map[string]string `json:"scene_ids"`
+		AccessKeyID     string   `json:"access_key_id"`
+		AccessKeySecret string   `json:"access_key_secret"`
+		SceneIDs        []string `json:"scene_ids"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%s", out)
 	}
-	if got.AccessKeyID != id || got.AccessKeySecret != secret || got.SceneIDs[e.PlanID] != alibaba.SceneID(e.PlanID) {
+	if got.AccessKeyID != id || got.AccessKeySecret != secret || !slices.Contains(got.SceneIDs, e.PlanID) {
 		t.Errorf("got %+v, want %s %s and the plan's SceneId", got, id, secret)
 	}
 	if _, err := run(t, "app", "alibaba-credentials", "--data-dir", e.DataDir, "nosuchapp"); err == nil {

@@ -62,20 +62,11 @@ func productFits(code string, o plan.Options) bool {
 	return false
 }
 
-// scenePlan resolves a SceneId (a plan id, or its numeric SceneID) to one of
-// the app's enabled plans; nil when there is none.
+// scenePlan resolves a SceneId to one of the app's enabled plans; nil when
+// there is none. The SceneId is the plan id: plan ids are 10 digits without
+// a leading zero, so they are valid Longs, as Alibaba's SceneId is (typed
+// SDKs send a number).
 func (h *Handler) scenePlan(c *call, scene string) (*plan.Plan, *apiError) {
-	if isDigits(scene) {
-		plans, err := h.Store.ListPlans(c.r.Context(), c.app.ID)
-		if err != nil {
-			return nil, gatewayErr(500, "InternalError", "list plans: %v", err)
-		}
-		for i := range plans {
-			if SceneID(plans[i].ID) == scene && !plans[i].Disabled {
-				return &plans[i], nil
-			}
-		}
-	}
 	p, err := h.Store.GetPlan(c.r.Context(), scene)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (p.AppID != c.app.ID || p.Disabled)) {
 		return nil, nil
@@ -84,15 +75,6 @@ func (h *Handler) scenePlan(c *call, scene string) (*plan.Plan, *apiError) {
 		return nil, gatewayErr(500, "InternalError", "plan lookup: %v", err)
 	}
 	return p, nil
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // sceneNotFound is Cloudauth's business code for an unknown scene.

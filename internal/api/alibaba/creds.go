@@ -69,26 +69,13 @@ func (k Keyring) AppOf(accessKeyID string) (string, bool) {
 	return app, true
 }
 
-// SceneID is the numeric SceneId of a plan. Alibaba's SceneId is a Long
-// (typed SDKs send a number), while plan ids are text; this derives a stable
-// 10-digit number from the plan id so both can be used. The plan id itself
-// is accepted as SceneId too.
-func SceneID(planID string) string {
-	s := sha256.Sum256([]byte("faceprint-scene\x00" + planID))
-	var n uint64
-	for _, b := range s[:8] {
-		n = n<<8 | uint64(b)
-	}
-	return strconv.FormatUint(1_000_000_000+n%9_000_000_000, 10)
-}
-
 // CredentialsView is what `faceprint app alibaba-credentials` shows: the
-// app's AccessKeyId/AccessKeySecret and the SceneId of each enabled plan.
+// app's AccessKeyId/AccessKeySecret and its enabled plans, whose ids are the
+// SceneIds.
 func CredentialsView(k Keyring, appID string, generation int, planIDs []string) map[string]any {
 	id, secret := k.Credentials(appID, generation)
-	scenes := map[string]string{}
-	for _, p := range planIDs {
-		scenes[p] = SceneID(p)
+	if planIDs == nil {
+		planIDs = []string{}
 	}
-	return map[string]any{"app_id": appID, "access_key_id": id, "access_key_secret": secret, "api_version": Version, "scene_ids": scenes}
+	return map[string]any{"app_id": appID, "access_key_id": id, "access_key_secret": secret, "api_version": Version, "scene_ids": planIDs}
 }
