@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/faceprint/faceprint/internal/admin"
+	"github.com/faceprint/faceprint/internal/api/alibaba"
 	"github.com/faceprint/faceprint/internal/api/tencent"
 	"github.com/faceprint/faceprint/internal/api/wire"
 	"github.com/faceprint/faceprint/internal/auth"
@@ -89,6 +90,9 @@ type Server struct {
 	// TencentKey derives the apps' Tencent Cloud SecretId/SecretKey
 	// (tencent.KeyFromSigningKey); empty: the Tencent FaceID wire is off.
 	TencentKey []byte
+	// AlibabaKey derives the apps' Alibaba Cloud AccessKeyId/AccessKeySecret
+	// (alibaba.KeyFromSigningKey); empty: the Alibaba 实人认证 wire is off.
+	AlibabaKey []byte
 	// LiveSessions issues and consumes faceliveness session codes; nil:
 	// livesession.Default (keyed by SetLivenessSessionKey).
 	LiveSessions *livesession.Service
@@ -348,16 +352,39 @@ func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// registerTencent mounts the Tencent Cloud FaceID wire at POST / (where the
-// SDKs send every action) when a key is configured.
+// registerTencent mounts the Tencent Cloud FaceID and Alibaba Cloud
+// 实人认证 wires at POST / (where both vendors' SDKs send every action),
+// each when its key is configured; an Alibaba call is told apart by its
+// x-acs-action header or Action parameter.
 func (s *Server) registerTencent(mux *http.ServeMux) {
-	if len(s.TencentKey) == 0 {
+	var tc, ali http.Handler
+	if len(s.TencentKey) > 0 {
+		tc = &tencent.Handler{
+			Verify: s.Verify, Store: s.Store, Blobs: s.Blobs, Keys: tencent.Keyring{Key: s.TencentKey},
+			Clock: s.Clock, Log: s.Log, MaxBodyBytes: s.MaxBodyBytes, Allow: s.allow,
+			H5Base: func(r *http.Request) string { return wire.PublicBase(s.PublicURL, r) },
+		}
+	}
+	if len(s.AlibabaKey) > 0 {
+		ali = &alibaba.Handler{
+			Verify: s.Verify, Store: s.Store, Blobs: s.Blobs, Keys: alibaba.Keyring{Key: s.AlibabaKey},
+			Clock: s.Clock, Log: s.Log, MaxBodyBytes: s.MaxBodyBytes, Allow: s.allow,
+			H5Base:   func(r *http.Request) string { return wire.PublicBase(s.PublicURL, r) },
+			MediaURL: s.MediaURL,
+		}
+	}
+	if tc == nil && ali == nil {
 		return
 	}
-	mux.Handle("POST /{$}", &tencent.Handler{
-		Verify: s.Verify, Store: s.Store, Blobs: s.Blobs, Keys: tencent.Keyring{Key: s.TencentKey},
-		Clock: s.Clock, Log: s.Log, MaxBodyBytes: s.MaxBodyBytes, Allow: s.allow,
-		H5Base: func(r *http.Request) string { return wire.PublicBase(s.PublicURL, r) },
+	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case ali != nil && alibaba.Is(r):
+			ali.ServeHTTP(w, r)
+		case tc != nil:
+			tc.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/faceprint/faceprint/internal/admin"
 	"github.com/faceprint/faceprint/internal/api"
+	"github.com/faceprint/faceprint/internal/api/alibaba"
 	"github.com/faceprint/faceprint/internal/api/tencent"
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/authority"
@@ -146,7 +147,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Engines: apiEngines(a.engines.API, refs), Admin: a.Admin, Log: o.Log, Clock: o.Clock,
 		MaxBodyBytes: cfg.MaxBodyBytes, DefaultQPS: cfg.DefaultQPS, MediaTTL: cfg.MediaTTL,
 		AdminTokenHash: auth.Hash(adminTok), Ready: a.engines.Status, PublicURL: strings.TrimRight(explicitURL, "/"),
-		Limiter: a.Limiter, TencentKey: tencent.KeyFromSigningKey(signKey),
+		Limiter: a.Limiter, TencentKey: tencent.KeyFromSigningKey(signKey), AlibabaKey: alibaba.KeyFromSigningKey(signKey),
 	}
 	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,

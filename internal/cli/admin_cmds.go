@@ -127,7 +127,7 @@ func newAppCmd(env *Env) *cobra.Command {
 				return env.PrintJSON(v)
 			})
 		}}
-	cmd.AddCommand(create, list, show, rotate, disable, whsec, tc)
+	cmd.AddCommand(create, list, show, rotate, disable, whsec, tc, newAlibabaCredsCmd(env, &f))
 	return cmd
 }
 
