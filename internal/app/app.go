@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.ownEngines = true
 	}
 	a.Auth = &auth.Service{Store: st, Clock: o.Clock, TokenKey: derive(signKey, "access-token")}
-	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer}
+	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer, AbandonAfter: cfg.AbandonAfter}
 	a.engines.attach(a.Verify)
 	refs, registry := newReferences(cfg, st, sealer, o.Clock)
 	a.Verify.References, a.Registry = refs, registry
@@ -151,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
 		Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	a.API.Webhooks = a.Webhooks
 	if err := api.SetLivenessSessionKey(derive(signKey, "faceliveness-session")); err != nil {
 		return fail(err)
 	}

@@ -17,11 +17,14 @@ const (
 	StateDeciding          State = "deciding"
 	StatePassed            State = "passed"
 	StateFailed            State = "failed"
-	StateExpired           State = "expired"
+	StateExpired           State = "expired"   // the token's 2 h validity ended before the session finished
+	StateAbandoned         State = "abandoned" // started, then no action for the inactivity window (Service.AbandonAfter)
 )
 
 // Final reports whether no further step can change the session.
-func (s State) Final() bool { return s == StatePassed || s == StateFailed || s == StateExpired }
+func (s State) Final() bool {
+	return s == StatePassed || s == StateFailed || s == StateExpired || s == StateAbandoned
+}
 
 // Identity is a name + ID number pair, submitted by the business or confirmed by the user.
 type Identity struct {
