@@ -156,8 +156,14 @@ func notFinal(ss *session) error {
 	return nil
 }
 
-// Start records consent and moves to the first step.
+// Start records consent and moves to the first step (without the page's
+// details: see StartWithConsent).
 func (s *Service) Start(ctx context.Context, token string) (View, error) {
+	return s.StartWithConsent(ctx, token, Consent{})
+}
+
+// StartWithConsent records the consent the page reports and moves to the first step.
+func (s *Service) StartWithConsent(ctx context.Context, token string, c Consent) (View, error) {
 	ss, err := s.mutate(ctx, "", token, func(ss *session) error {
 		if err := notFinal(ss); err != nil {
 			return err
@@ -168,6 +174,7 @@ func (s *Service) Start(ctx context.Context, token string) (View, error) {
 			}
 			ss.rec.State = string(StateStarted)
 			ss.data.ConsentAt = s.now()
+			ss.data.Consent = consentRecord(ss, c, s.now())
 			ss.data.step("consent", s.now(), 0, 0, "")
 			if ss.plan.Options.IdentityInput == plan.InputSubmitted {
 				ss.rec.State = string(StateIdentityConfirmed)

@@ -240,6 +240,7 @@ type GetAll struct {
 	Steps             []StepRecord    `json:"steps,omitempty"`       // faceprint extension: audit trail
 	State             string          `json:"state,omitempty"`       // faceprint extension: passed, failed, abandoned, expired
 	Reason            string          `json:"reason,omitempty"`      // faceprint extension: the session's final reason code
+	Consent           *ConsentRecord  `json:"consent,omitempty"`     // faceprint extension: what the user accepted, when, where
 }
 
 // GetAll answers result/getall: every attempt with its checks. Self-hosted, nothing is charged.
@@ -250,7 +251,7 @@ func (s *Service) GetAll(ctx context.Context, appID, token string, url URLFunc) 
 	}
 	mask := ss.plan.Options.MaskPII
 	g := GetAll{VerifyCount: len(ss.data.Attempts), Diagnostics: ss.data.Diagnostics, Steps: ss.data.Steps, VerifyResult: []AttemptDetail{},
-		State: string(ss.state()), Reason: ss.data.Reason}
+		State: string(ss.state()), Reason: ss.data.Reason, Consent: ss.data.Consent}
 	conf := ss.confirm(mask)
 	if conf != nil {
 		conf.IDCardType = "0"
@@ -349,7 +350,7 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		if err := s.Blobs.DeletePrefix(ctx, "s/"+id+"/"); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return err
 		}
-		kept := Data{Reason: d.Reason, Steps: d.Steps}
+		kept := Data{Reason: d.Reason, Steps: d.Steps, ConsentAt: d.ConsentAt, Consent: d.Consent}
 		for _, a := range d.Attempts {
 			a.FaceKey, a.VideoKey, a.FrameKeys = "", "", nil
 			kept.Attempts = append(kept.Attempts, a)
@@ -374,19 +375,20 @@ const deliveryHistory = 30 * 24 * time.Hour
 // Summary is a session as the operator console shows it: states, attempts
 // and every check, with the identity masked.
 type Summary struct {
-	ID          string        `json:"id"`
-	PlanID      string        `json:"plan_id"`
-	PlanVersion int           `json:"plan_version"`
-	State       string        `json:"state"`
-	CreatedAt   time.Time     `json:"created_at"`
-	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
-	Purged      bool          `json:"purged"`
-	Name        string        `json:"name,omitempty"`
-	IDNumber    string        `json:"id_number,omitempty"`
-	Reason      string        `json:"reason,omitempty"`
-	Attempts    []Attempt     `json:"attempts"`
-	Diagnostics []Diagnostics `json:"diagnostics,omitempty"`
-	Steps       []StepRecord  `json:"steps,omitempty"`
+	ID          string         `json:"id"`
+	PlanID      string         `json:"plan_id"`
+	PlanVersion int            `json:"plan_version"`
+	State       string         `json:"state"`
+	CreatedAt   time.Time      `json:"created_at"`
+	FinishedAt  *time.Time     `json:"finished_at,omitempty"`
+	Purged      bool           `json:"purged"`
+	Name        string         `json:"name,omitempty"`
+	IDNumber    string         `json:"id_number,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	Attempts    []Attempt      `json:"attempts"`
+	Diagnostics []Diagnostics  `json:"diagnostics,omitempty"`
+	Steps       []StepRecord   `json:"steps,omitempty"`
+	Consent     *ConsentRecord `json:"consent,omitempty"`
 }
 
 // Summaries lists an app's recent sessions for the console.
@@ -402,7 +404,7 @@ func (s *Service) Summaries(ctx context.Context, appID string, limit int) ([]Sum
 			d = Data{Reason: "unreadable: " + err.Error()} // one bad row must not hide the others
 		}
 		sm := Summary{ID: r.ID, PlanID: r.PlanID, PlanVersion: r.PlanVersion, State: r.State, CreatedAt: r.CreatedAt, Purged: r.Purged,
-			Reason: d.Reason, Attempts: d.Attempts, Diagnostics: d.Diagnostics, Steps: d.Steps}
+			Reason: d.Reason, Attempts: d.Attempts, Diagnostics: d.Diagnostics, Steps: d.Steps, Consent: d.Consent}
 		if !r.FinishedAt.IsZero() {
 			f := r.FinishedAt
 			sm.FinishedAt = &f

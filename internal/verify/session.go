@@ -91,22 +91,23 @@ type StepRecord struct {
 
 // Data is everything a session records, stored as JSON beside the indexed columns.
 type Data struct {
-	SuccessURL    string        `json:"success_url,omitempty"`
-	FailedURL     string        `json:"failed_url,omitempty"`
-	ConsentAt     time.Time     `json:"consent_at"`
-	Submitted     *Identity     `json:"submitted,omitempty"`
-	Confirmed     *Identity     `json:"confirmed,omitempty"`
-	Front         *CardStep     `json:"front,omitempty"`
-	Back          *CardStep     `json:"back,omitempty"`
-	MatchImageKey string        `json:"match_image_key,omitempty"`
-	Diagnostics   []Diagnostics `json:"diagnostics,omitempty"`
-	Challenge     *Challenge    `json:"challenge,omitempty"`
-	Challenges    int           `json:"challenges_issued,omitempty"` // bounded: no fishing for a challenge that fits a recording
-	DecidingSince time.Time     `json:"deciding_since"`
-	Attempts      []Attempt     `json:"attempts,omitempty"`
-	FaceKey       string        `json:"face_key,omitempty"` // the collected face of the final attempt
-	Reason        string        `json:"reason,omitempty"`   // final reason code when failed
-	Steps         []StepRecord  `json:"steps,omitempty"`
+	SuccessURL    string         `json:"success_url,omitempty"`
+	FailedURL     string         `json:"failed_url,omitempty"`
+	ConsentAt     time.Time      `json:"consent_at"`
+	Consent       *ConsentRecord `json:"consent,omitempty"` // what the user accepted; kept after the purge (no personal data)
+	Submitted     *Identity      `json:"submitted,omitempty"`
+	Confirmed     *Identity      `json:"confirmed,omitempty"`
+	Front         *CardStep      `json:"front,omitempty"`
+	Back          *CardStep      `json:"back,omitempty"`
+	MatchImageKey string         `json:"match_image_key,omitempty"`
+	Diagnostics   []Diagnostics  `json:"diagnostics,omitempty"`
+	Challenge     *Challenge     `json:"challenge,omitempty"`
+	Challenges    int            `json:"challenges_issued,omitempty"` // bounded: no fishing for a challenge that fits a recording
+	DecidingSince time.Time      `json:"deciding_since"`
+	Attempts      []Attempt      `json:"attempts,omitempty"`
+	FaceKey       string         `json:"face_key,omitempty"` // the collected face of the final attempt
+	Reason        string         `json:"reason,omitempty"`   // final reason code when failed
+	Steps         []StepRecord   `json:"steps,omitempty"`
 }
 
 func (d *Data) step(name string, at time.Time, took time.Duration, code int, reason string) {
