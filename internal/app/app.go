@@ -28,6 +28,7 @@ import (
 	"github.com/faceprint/faceprint/internal/console"
 	"github.com/faceprint/faceprint/internal/metrics"
 	"github.com/faceprint/faceprint/internal/ratelimit"
+	"github.com/faceprint/faceprint/internal/receipt"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -152,6 +153,8 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
 		Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	a.API.Webhooks = a.Webhooks
+	// Deletion receipts and the no-PII-key ID hash use their own derived keys.
+	a.Verify.Receipts, a.Verify.IDHashKey = receipt.NewSigner(signKey), derive(signKey, "id-hash")
 	if err := api.SetLivenessSessionKey(derive(signKey, "faceliveness-session")); err != nil {
 		return fail(err)
 	}

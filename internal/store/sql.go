@@ -358,14 +358,14 @@ func (s *SQL) ListPlans(ctx context.Context, appID string) ([]plan.Plan, error) 
 
 // --- sessions ---
 
-const sessCols = "id, token_hash, app_id, plan_id, plan_version, state, rev, created_at, expires_at, finished_at, result_until, purged, active_at, data"
+const sessCols = "id, token_hash, app_id, plan_id, plan_version, state, rev, created_at, expires_at, finished_at, result_until, purged, active_at, id_hash, data"
 
 func scanSession(sc interface{ Scan(...any) error }) (*SessionRecord, error) {
 	var r SessionRecord
 	var c, e, f, u, act int64
 	var purged int
 	var data string
-	if err := sc.Scan(&r.ID, &r.TokenHash, &r.AppID, &r.PlanID, &r.PlanVersion, &r.State, &r.Rev, &c, &e, &f, &u, &purged, &act, &data); err != nil {
+	if err := sc.Scan(&r.ID, &r.TokenHash, &r.AppID, &r.PlanID, &r.PlanVersion, &r.State, &r.Rev, &c, &e, &f, &u, &purged, &act, &r.IDHash, &data); err != nil {
 		return nil, notFound(err)
 	}
 	r.CreatedAt, r.ExpiresAt, r.FinishedAt, r.ResultUntil, r.ActiveAt = fromMS(c), fromMS(e), fromMS(f), fromMS(u), fromMS(act)
@@ -386,8 +386,8 @@ type execer interface {
 }
 
 func (s *SQL) insertSession(ctx context.Context, db execer, r *SessionRecord) error {
-	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), string(r.Data))
+	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, string(r.Data))
 	if isUnique(err) {
 		return ErrConflict
 	}
@@ -408,10 +408,10 @@ func (s *SQL) UpdateSession(ctx context.Context, r *SessionRecord) error {
 	return s.UpdateSessionWithWebhooks(ctx, r, nil)
 }
 
-const updateSessionSQL = "UPDATE sessions SET state=?, rev=?, expires_at=?, finished_at=?, result_until=?, purged=?, active_at=?, data=? WHERE id=? AND rev=?"
+const updateSessionSQL = "UPDATE sessions SET state=?, rev=?, expires_at=?, finished_at=?, result_until=?, purged=?, active_at=?, id_hash=?, data=? WHERE id=? AND rev=?"
 
 func (s *SQL) updateSessionArgs(r *SessionRecord) []any {
-	return []any{r.State, r.Rev + 1, ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), string(r.Data), r.ID, r.Rev}
+	return []any{r.State, r.Rev + 1, ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, string(r.Data), r.ID, r.Rev}
 }
 
 func (s *SQL) UpdateSessionWithWebhooks(ctx context.Context, r *SessionRecord, hooks []Webhook) error {
@@ -488,6 +488,26 @@ func (s *SQL) SessionsToPurge(ctx context.Context, now time.Time, limit int) ([]
 		ids = append(ids, id)
 	}
 	return ids, wrap("sessions to purge", rows.Err())
+}
+
+func (s *SQL) SessionsByIDHash(ctx context.Context, idHash string, limit int) ([]string, error) {
+	if idHash == "" {
+		return nil, nil // "" marks sessions without a known number: never a match
+	}
+	rows, err := s.query(ctx, "SELECT id FROM sessions WHERE id_hash = ? ORDER BY created_at LIMIT ?", idHash, limit)
+	if err != nil {
+		return nil, wrap("sessions by id hash", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("sessions by id hash", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap("sessions by id hash", rows.Err())
 }
 
 func (s *SQL) ListSessions(ctx context.Context, appID string, limit int) ([]SessionRecord, error) {

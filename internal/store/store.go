@@ -47,6 +47,7 @@ type SessionRecord struct {
 	ResultUntil time.Time // results queryable until then; purge after
 	Purged      bool
 	ActiveAt    time.Time // the user's last action (zero: none yet); the lifecycle loop abandons idle sessions
+	IDHash      string    // keyed hash of the session's ID number ("" until known, and after the purge)
 	Data        []byte
 }
 
@@ -130,6 +131,8 @@ type Store interface {
 	// SessionsToPurge lists sessions whose result window ended before now and that still hold personal data.
 	SessionsToPurge(ctx context.Context, now time.Time, limit int) ([]string, error)
 	ListSessions(ctx context.Context, appID string, limit int) ([]SessionRecord, error)
+	// SessionsByIDHash lists the ids of the sessions whose ID number has this keyed hash.
+	SessionsByIDHash(ctx context.Context, idHash string, limit int) ([]string, error)
 
 	AddStat(ctx context.Context, sessionID, api string, errorCode int) error
 	Stats(ctx context.Context, sessionID string) ([]Stat, error)

@@ -350,13 +350,9 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		if err := s.Blobs.DeletePrefix(ctx, "s/"+id+"/"); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return err
 		}
-		kept := Data{Reason: d.Reason, Steps: d.Steps, ConsentAt: d.ConsentAt, Consent: d.Consent}
-		for _, a := range d.Attempts {
-			a.FaceKey, a.VideoKey, a.FrameKeys = "", "", nil
-			kept.Attempts = append(kept.Attempts, a)
-		}
+		kept, _, _ := scrub(d)
 		raw, _ := json.Marshal(kept)
-		rec.Data, rec.Purged = s.Seal.Seal(raw), true
+		rec.Data, rec.Purged, rec.IDHash = s.Seal.Seal(raw), true, ""
 		if !State(rec.State).Final() {
 			rec.State = string(StateExpired)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/receipt"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 )
@@ -66,6 +67,11 @@ type Service struct {
 	// AbandonAfter is the inactivity window after which a started session is
 	// abandoned (0: DefaultAbandonAfter; negative: never, sessions only expire).
 	AbandonAfter time.Duration
+
+	// Receipts signs deletion receipts (nil: the deletion API is off).
+	Receipts *receipt.Signer
+	// IDHashKey keys IDHash when no PII key (Seal) is configured.
+	IDHashKey []byte
 
 	plans planCache
 }
@@ -178,6 +184,9 @@ var errUnreadable = errors.New("decode session")
 
 func (s *Service) save(ctx context.Context, ss *session) error {
 	s.transitionEvents(ss)
+	if id := ss.identity(); id != nil && !ss.rec.Purged {
+		ss.rec.IDHash = s.IDHash(id.IDNumber) // deletion by ID number finds the session
+	}
 	raw, err := json.Marshal(ss.data)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)

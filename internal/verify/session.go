@@ -108,6 +108,7 @@ type Data struct {
 	FaceKey       string         `json:"face_key,omitempty"` // the collected face of the final attempt
 	Reason        string         `json:"reason,omitempty"`   // final reason code when failed
 	Steps         []StepRecord   `json:"steps,omitempty"`
+	Deleted       bool           `json:"deleted,omitempty"` // personal data deleted on request (receipt issued), not by retention
 }
 
 func (d *Data) step(name string, at time.Time, took time.Duration, code int, reason string) {
