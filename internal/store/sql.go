@@ -358,14 +358,14 @@ func (s *SQL) ListPlans(ctx context.Context, appID string) ([]plan.Plan, error) 
 
 // --- sessions ---
 
-const sessCols = "id, token_hash, app_id, plan_id, plan_version, state, rev, created_at, expires_at, finished_at, result_until, purged, active_at, id_hash, data"
+const sessCols = "id, token_hash, app_id, plan_id, plan_version, state, rev, created_at, expires_at, finished_at, result_until, purged, active_at, id_hash, data_key, data"
 
 func scanSession(sc interface{ Scan(...any) error }) (*SessionRecord, error) {
 	var r SessionRecord
 	var c, e, f, u, act int64
 	var purged int
 	var data string
-	if err := sc.Scan(&r.ID, &r.TokenHash, &r.AppID, &r.PlanID, &r.PlanVersion, &r.State, &r.Rev, &c, &e, &f, &u, &purged, &act, &r.IDHash, &data); err != nil {
+	if err := sc.Scan(&r.ID, &r.TokenHash, &r.AppID, &r.PlanID, &r.PlanVersion, &r.State, &r.Rev, &c, &e, &f, &u, &purged, &act, &r.IDHash, &r.DataKey, &data); err != nil {
 		return nil, notFound(err)
 	}
 	r.CreatedAt, r.ExpiresAt, r.FinishedAt, r.ResultUntil, r.ActiveAt = fromMS(c), fromMS(e), fromMS(f), fromMS(u), fromMS(act)
@@ -386,8 +386,8 @@ type execer interface {
 }
 
 func (s *SQL) insertSession(ctx context.Context, db execer, r *SessionRecord) error {
-	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, string(r.Data))
+	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, r.DataKey, string(r.Data))
 	if isUnique(err) {
 		return ErrConflict
 	}
@@ -408,10 +408,10 @@ func (s *SQL) UpdateSession(ctx context.Context, r *SessionRecord) error {
 	return s.UpdateSessionWithWebhooks(ctx, r, nil)
 }
 
-const updateSessionSQL = "UPDATE sessions SET state=?, rev=?, expires_at=?, finished_at=?, result_until=?, purged=?, active_at=?, id_hash=?, data=? WHERE id=? AND rev=?"
+const updateSessionSQL = "UPDATE sessions SET state=?, rev=?, expires_at=?, finished_at=?, result_until=?, purged=?, active_at=?, id_hash=?, data_key=?, data=? WHERE id=? AND rev=?"
 
 func (s *SQL) updateSessionArgs(r *SessionRecord) []any {
-	return []any{r.State, r.Rev + 1, ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, string(r.Data), r.ID, r.Rev}
+	return []any{r.State, r.Rev + 1, ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, r.DataKey, string(r.Data), r.ID, r.Rev}
 }
 
 func (s *SQL) UpdateSessionWithWebhooks(ctx context.Context, r *SessionRecord, hooks []Webhook) error {

@@ -48,6 +48,7 @@ type SessionRecord struct {
 	Purged      bool
 	ActiveAt    time.Time // the user's last action (zero: none yet); the lifecycle loop abandons idle sessions
 	IDHash      string    // keyed hash of the session's ID number ("" until known, and after the purge)
+	DataKey     string    // the session's data key, wrapped under the PII key ("" without one, and after the purge)
 	Data        []byte
 }
 

@@ -103,7 +103,7 @@ func (s *Service) deleteOne(ctx context.Context, id string) (receipt.Session, er
 			return receipt.Session{}, err
 		}
 		rs := receipt.Session{SessionID: rec.ID, AppID: rec.AppID, State: rec.State, Already: rec.Purged, CreatedAt: rec.CreatedAt, Fields: []string{}}
-		d, err := s.decode(rec.Data)
+		d, err := s.decodeRecord(rec)
 		if err != nil {
 			d = Data{Reason: "unreadable"}
 			rs.Fields = append(rs.Fields, "unreadable_record")
@@ -116,7 +116,8 @@ func (s *Service) deleteOne(ctx context.Context, id string) (receipt.Session, er
 		rs.Blobs = keys
 		kept.Deleted = true
 		raw, _ := json.Marshal(kept)
-		rec.Data, rec.Purged, rec.IDHash = s.Seal.Seal(raw), true, ""
+		s.shred(rec, raw)
+		rec.Purged, rec.IDHash = true, ""
 		if !State(rec.State).Final() {
 			rec.State, rec.FinishedAt = string(StateExpired), s.now()
 		}

@@ -341,7 +341,7 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		d, err := s.decode(rec.Data)
+		d, err := s.decodeRecord(rec)
 		if err != nil {
 			// Unreadable (e.g. sealed with a key no longer configured): drop it all.
 			d = Data{Reason: "unreadable"}
@@ -352,7 +352,8 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		}
 		kept, _, _ := scrub(d)
 		raw, _ := json.Marshal(kept)
-		rec.Data, rec.Purged, rec.IDHash = s.Seal.Seal(raw), true, ""
+		s.shred(rec, raw)
+		rec.Purged, rec.IDHash = true, ""
 		if !State(rec.State).Final() {
 			rec.State = string(StateExpired)
 		}
@@ -395,7 +396,7 @@ func (s *Service) Summaries(ctx context.Context, appID string, limit int) ([]Sum
 	}
 	out := make([]Summary, 0, len(recs))
 	for _, r := range recs {
-		d, err := s.decode(r.Data)
+		d, err := s.decodeRecord(&r)
 		if err != nil {
 			d = Data{Reason: "unreadable: " + err.Error()} // one bad row must not hide the others
 		}

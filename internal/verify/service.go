@@ -111,13 +111,17 @@ func (s *Service) Generate(ctx context.Context, appID, planID, successURL, faile
 	d := Data{SuccessURL: successURL, FailedURL: failedURL}
 	d.step("generate", now, 0, 0, "")
 	raw, _ := json.Marshal(d)
-	raw = s.Seal.Seal(raw)
+	wrapped, sl, err := s.newDataKey()
+	if err != nil {
+		return "", err
+	}
+	raw = sl.Seal(raw)
 	for range 3 {
 		token := auth.RandomToken(24)
 		rec := &store.SessionRecord{
 			ID: newID(), TokenHash: auth.Hash(token), AppID: appID, PlanID: p.ID, PlanVersion: p.Version,
 			State: string(StateCreated), CreatedAt: now, ExpiresAt: now.Add(TokenTTL),
-			ResultUntil: now.Add(TokenTTL + time.Duration(p.Options.RetentionHours)*time.Hour), Data: raw,
+			ResultUntil: now.Add(TokenTTL + time.Duration(p.Options.RetentionHours)*time.Hour), Data: raw, DataKey: wrapped,
 		}
 		err := s.Store.CreateSession(ctx, rec)
 		if errors.Is(err, store.ErrConflict) {
@@ -171,7 +175,7 @@ func (s *Service) open(ctx context.Context, rec *store.SessionRecord) (*session,
 	if err != nil {
 		return nil, fmt.Errorf("plan of session: %w", err)
 	}
-	d, err := s.decode(rec.Data)
+	d, err := s.decodeRecord(rec)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errUnreadable, err)
 	}
@@ -191,7 +195,11 @@ func (s *Service) save(ctx context.Context, ss *session) error {
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	ss.rec.Data = s.Seal.Seal(raw)
+	sl, err := s.sealerFor(ss.rec)
+	if err != nil {
+		return err
+	}
+	ss.rec.Data = sl.Seal(raw)
 	err = s.Store.UpdateSessionWithWebhooks(ctx, ss.rec, ss.events)
 	if errors.Is(err, store.ErrConflict) {
 		return ErrBusy
@@ -288,13 +296,4 @@ func (s *Service) UploadMatchImage(ctx context.Context, appID, token string, ima
 		return nil
 	})
 	return err
-}
-
-// decode opens (when sealed) and parses a session record's data.
-func (s *Service) decode(b []byte) (Data, error) {
-	plain, err := s.Seal.Open(b)
-	if err != nil {
-		return Data{}, err
-	}
-	return decodeData(plain)
 }
