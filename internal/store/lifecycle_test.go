@@ -168,3 +168,28 @@ func TestOpenSessionsDueAndDeliveryHistory(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionsByIDHashAndDataKey(t *testing.T) {
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		a, b := openSession(t, s, "a"), openSession(t, s, "b")
+		openSession(t, s, "c")
+		for _, r := range []*store.SessionRecord{a, b} {
+			r.IDHash, r.DataKey = "h1", "fp1:wrapped-"+r.ID
+			if err := s.UpdateSession(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids, err := s.SessionsByIDHash(ctx, "h1", 10)
+		if err != nil || len(ids) != 2 {
+			t.Fatalf("by hash: %v %v", ids, err)
+		}
+		if ids, _ := s.SessionsByIDHash(ctx, "", 10); len(ids) != 0 {
+			t.Fatalf("the empty hash matched %v", ids)
+		}
+		got, _ := s.GetSession(ctx, "b")
+		if got.DataKey != "fp1:wrapped-b" || got.IDHash != "h1" {
+			t.Fatalf("round trip: %+v", got)
+		}
+	})
+}

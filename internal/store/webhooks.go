@@ -96,7 +96,7 @@ func (s *SQL) GetWebhook(ctx context.Context, id int64) (*Webhook, error) {
 }
 
 func (s *SQL) DeleteDoneWebhooks(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.exec(ctx, "DELETE FROM webhooks WHERE status <> 'pending' AND done_at < ?", ms(before))
+	res, err := s.exec(ctx, "DELETE FROM webhooks WHERE done_at > 0 AND done_at < ? AND status <> 'pending'", ms(before))
 	if err != nil {
 		return 0, wrap("delete done webhooks", err)
 	}

@@ -19,3 +19,5 @@ ALTER TABLE webhooks ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 DROP INDEX webhooks_due;
 CREATE INDEX webhooks_pending ON webhooks (status, next_at);
 CREATE INDEX webhooks_session ON webhooks (session_id, id);
+-- The history cleanup deletes finished rows by age (done_at is 0 while pending).
+CREATE INDEX webhooks_done ON webhooks (done_at);
