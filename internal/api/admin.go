@@ -150,6 +150,8 @@ func (s *Server) registerAdmin(mux *http.ServeMux) {
 	h("GET /admin/api/sessions", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Verify.Summaries(r.Context(), r.URL.Query().Get("app"), 100)
 	})
+	s.registerLifecycle(h, actor)
+	s.registerDeletion(h, actor)
 	h("GET /admin/api/audit", func(w http.ResponseWriter, r *http.Request) (any, error) { return s.Store.ListAudit(r.Context(), 200) })
 	h("POST /admin/api/purge", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		n, err := s.Verify.PurgeExpired(r.Context(), 1000)

@@ -25,6 +25,7 @@ import (
 	"github.com/faceprint/faceprint/internal/ratelimit"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
+	"github.com/faceprint/faceprint/internal/webhook"
 )
 
 type ctxKey int
@@ -72,8 +73,10 @@ type Server struct {
 	Signer  blob.Signer
 	Engines Engines
 	Admin   *admin.Service
-	Log     *slog.Logger
-	Clock   func() time.Time
+	// Webhooks re-sends deliveries and sends test events (admin API); nil disables those routes' actions.
+	Webhooks *webhook.Deliverer
+	Log      *slog.Logger
+	Clock    func() time.Time
 
 	// MaxBodyBytes bounds every request body (images arrive base64 in JSON).
 	MaxBodyBytes int64

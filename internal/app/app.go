@@ -29,6 +29,7 @@ import (
 	"github.com/faceprint/faceprint/internal/console"
 	"github.com/faceprint/faceprint/internal/metrics"
 	"github.com/faceprint/faceprint/internal/ratelimit"
+	"github.com/faceprint/faceprint/internal/receipt"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 	"github.com/faceprint/faceprint/internal/verify"
@@ -133,7 +134,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.ownEngines = true
 	}
 	a.Auth = &auth.Service{Store: st, Clock: o.Clock, TokenKey: derive(signKey, "access-token")}
-	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer}
+	a.Verify = &verify.Service{Store: st, Blobs: a.Blobs, Clock: o.Clock, Log: o.Log, Seal: sealer, AbandonAfter: cfg.AbandonAfter}
 	a.engines.attach(a.Verify)
 	refs, registry := newReferences(cfg, st, sealer, o.Clock)
 	a.Verify.References, a.Registry = refs, registry
@@ -152,6 +153,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	a.WebhookSecret = func(appID string) string { return WebhookSecret(signKey, appID) }
 	a.Webhooks = &webhook.Deliverer{Store: st, Clock: o.Clock, Log: o.Log, Secret: a.WebhookSecret,
 		Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	a.API.Webhooks = a.Webhooks
+	// Deletion receipts and the no-PII-key ID hash use their own derived keys.
+	a.Verify.Receipts, a.Verify.IDHashKey = receipt.NewSigner(signKey), derive(signKey, "id-hash")
 	if err := api.SetLivenessSessionKey(derive(signKey, "faceliveness-session")); err != nil {
 		return fail(err)
 	}

@@ -34,10 +34,12 @@ type Config struct {
 	TLSCert string `yaml:"tls_cert"` // serve HTTPS with these files
 	TLSKey  string `yaml:"tls_key"`
 
-	MaxBodyBytes   int64         `yaml:"max_body_bytes"`   // default 16 MiB
-	DefaultQPS     int           `yaml:"default_qps"`      // per-app limit for the whole cluster (internal/ratelimit), default 200
-	MediaTTL       time.Duration `yaml:"media_ttl"`        // signed media URL lifetime, default 1h
-	PurgeInterval  time.Duration `yaml:"purge_interval"`   // retention purge period, default 1m
+	MaxBodyBytes  int64         `yaml:"max_body_bytes"` // default 16 MiB
+	DefaultQPS    int           `yaml:"default_qps"`    // per-app limit for the whole cluster (internal/ratelimit), default 200
+	MediaTTL      time.Duration `yaml:"media_ttl"`      // signed media URL lifetime, default 1h
+	PurgeInterval time.Duration `yaml:"purge_interval"` // retention purge period, default 1m
+	// AbandonAfter: a started session idle this long is abandoned (default 20m; negative: never, sessions only expire).
+	AbandonAfter   time.Duration `yaml:"abandon_after"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`   // graceful shutdown window, default 15s
 	InferWorkers   int           `yaml:"infer_workers"`    // concurrent inferences per replica, default = CPUs
 	InferQueueWait time.Duration `yaml:"infer_queue_wait"` // max wait for an inference slot before error 18, default 3s

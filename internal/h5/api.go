@@ -259,7 +259,18 @@ func (h *Handler) apiState(w http.ResponseWriter, r *http.Request, c call) {
 }
 
 func (h *Handler) apiStart(w http.ResponseWriter, r *http.Request, c call) {
-	v, err := h.cfg.Verify.Start(r.Context(), c.token)
+	// The consent record wants the page's path (the Referer; verify drops its
+	// query, which holds the token). An optional method keeps the Verify
+	// interface, and its fakes, unchanged.
+	var v verify.View
+	var err error
+	if vc, ok := h.cfg.Verify.(interface {
+		StartWithConsent(context.Context, string, verify.Consent) (verify.View, error)
+	}); ok {
+		v, err = vc.StartWithConsent(r.Context(), c.token, verify.Consent{PagePath: r.Referer()})
+	} else {
+		v, err = h.cfg.Verify.Start(r.Context(), c.token)
+	}
 	if err != nil {
 		h.serviceErr(w, r, c, "start", err)
 		return

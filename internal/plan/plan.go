@@ -89,6 +89,9 @@ type Options struct {
 	RetentionHours int    `json:"retention_hours" yaml:"retention_hours"` // result window after the session ends, default 72
 	MaskPII        bool   `json:"mask_pii" yaml:"mask_pii"`               // mask name/number in result APIs (柴*, 370***5826)
 	CallbackURL    string `json:"callback_url,omitempty" yaml:"callback_url,omitempty"`
+	// CallbackEvents chooses the lifecycle events POSTed to CallbackURL
+	// (EventStarted, …); empty means session.finished only, as before events existed.
+	CallbackEvents []string `json:"callback_events,omitempty" yaml:"callback_events,omitempty"`
 
 	Title        string `json:"title" yaml:"title"`
 	ShowTitleBar bool   `json:"show_title_bar" yaml:"show_title_bar"`
@@ -106,6 +109,29 @@ type LivenessOptions struct {
 	Actions       []string `json:"actions" yaml:"actions"`               // pool to draw from (action mode)
 	ActionCount   int      `json:"action_count" yaml:"action_count"`     // N of the pool, random order
 	AllowNoFlash  bool     `json:"allow_no_flash" yaml:"allow_no_flash"` // flash mode: users may choose an action challenge instead
+}
+
+// Lifecycle events a plan's callback may receive (issue #16).
+const (
+	EventStarted    = "session.started"
+	EventStepFailed = "session.step_failed"
+	EventAbandoned  = "session.abandoned"
+	EventExpired    = "session.expired"
+	EventFinished   = "session.finished"
+)
+
+// AllEvents lists the lifecycle events in the order a session can emit them.
+var AllEvents = []string{EventStarted, EventStepFailed, EventAbandoned, EventExpired, EventFinished}
+
+// WantsEvent reports whether the plan's callback receives event.
+func (o Options) WantsEvent(event string) bool {
+	if o.CallbackURL == "" {
+		return false
+	}
+	if len(o.CallbackEvents) == 0 {
+		return event == EventFinished
+	}
+	return slices.Contains(o.CallbackEvents, event)
 }
 
 // Defaults returns the options of a new plan: OCR of the front side,
@@ -223,6 +249,9 @@ func (o Options) Validate() error {
 		if u, err := url.Parse(o.CallbackURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("callback_url: %q is not an http(s) URL", o.CallbackURL))
 		}
+	}
+	for _, e := range o.CallbackEvents {
+		oneOf("callback_events", e, AllEvents...)
 	}
 	if len(o.Title) > 64 || len(o.ConsentText) > 4000 {
 		errs = append(errs, errors.New("title must be ≤ 64 bytes and consent_text ≤ 4000 bytes"))

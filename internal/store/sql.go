@@ -358,17 +358,17 @@ func (s *SQL) ListPlans(ctx context.Context, appID string) ([]plan.Plan, error) 
 
 // --- sessions ---
 
-const sessCols = "id, token_hash, app_id, plan_id, plan_version, state, rev, created_at, expires_at, finished_at, result_until, purged, data"
+const sessCols = "id, token_hash, app_id, plan_id, plan_version, state, rev, created_at, expires_at, finished_at, result_until, purged, active_at, id_hash, data_key, data"
 
 func scanSession(sc interface{ Scan(...any) error }) (*SessionRecord, error) {
 	var r SessionRecord
-	var c, e, f, u int64
+	var c, e, f, u, act int64
 	var purged int
 	var data string
-	if err := sc.Scan(&r.ID, &r.TokenHash, &r.AppID, &r.PlanID, &r.PlanVersion, &r.State, &r.Rev, &c, &e, &f, &u, &purged, &data); err != nil {
+	if err := sc.Scan(&r.ID, &r.TokenHash, &r.AppID, &r.PlanID, &r.PlanVersion, &r.State, &r.Rev, &c, &e, &f, &u, &purged, &act, &r.IDHash, &r.DataKey, &data); err != nil {
 		return nil, notFound(err)
 	}
-	r.CreatedAt, r.ExpiresAt, r.FinishedAt, r.ResultUntil = fromMS(c), fromMS(e), fromMS(f), fromMS(u)
+	r.CreatedAt, r.ExpiresAt, r.FinishedAt, r.ResultUntil, r.ActiveAt = fromMS(c), fromMS(e), fromMS(f), fromMS(u), fromMS(act)
 	r.Purged, r.Data = purged != 0, []byte(data)
 	return &r, nil
 }
@@ -386,8 +386,8 @@ type execer interface {
 }
 
 func (s *SQL) insertSession(ctx context.Context, db execer, r *SessionRecord) error {
-	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), string(r.Data))
+	_, err := db.ExecContext(ctx, s.q("INSERT INTO sessions ("+sessCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+		r.ID, r.TokenHash, r.AppID, r.PlanID, r.PlanVersion, r.State, r.Rev, ms(r.CreatedAt), ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, r.DataKey, string(r.Data))
 	if isUnique(err) {
 		return ErrConflict
 	}
@@ -405,16 +405,72 @@ func (s *SQL) GetSessionByToken(ctx context.Context, h string) (*SessionRecord, 
 }
 
 func (s *SQL) UpdateSession(ctx context.Context, r *SessionRecord) error {
-	res, err := s.exec(ctx, "UPDATE sessions SET state=?, rev=?, expires_at=?, finished_at=?, result_until=?, purged=?, data=? WHERE id=? AND rev=?",
-		r.State, r.Rev+1, ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), string(r.Data), r.ID, r.Rev)
+	return s.UpdateSessionWithWebhooks(ctx, r, nil)
+}
+
+const updateSessionSQL = "UPDATE sessions SET state=?, rev=?, expires_at=?, finished_at=?, result_until=?, purged=?, active_at=?, id_hash=?, data_key=?, data=? WHERE id=? AND rev=?"
+
+func (s *SQL) updateSessionArgs(r *SessionRecord) []any {
+	return []any{r.State, r.Rev + 1, ms(r.ExpiresAt), ms(r.FinishedAt), ms(r.ResultUntil), b2i(r.Purged), ms(r.ActiveAt), r.IDHash, r.DataKey, string(r.Data), r.ID, r.Rev}
+}
+
+func (s *SQL) UpdateSessionWithWebhooks(ctx context.Context, r *SessionRecord, hooks []Webhook) error {
+	if len(hooks) == 0 {
+		// No outbox rows: one statement is atomic on its own.
+		res, err := s.exec(ctx, updateSessionSQL, s.updateSessionArgs(r)...)
+		if err != nil {
+			return wrap("update session", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("update session: %w", ErrConflict)
+		}
+		r.Rev++
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("update session", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	res, err := tx.ExecContext(ctx, s.q(updateSessionSQL), s.updateSessionArgs(r)...)
 	if err != nil {
 		return wrap("update session", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("update session: %w", ErrConflict)
 	}
+	for _, w := range hooks {
+		if err := s.insertWebhook(ctx, tx, w); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap("update session: commit", err)
+	}
 	r.Rev++
 	return nil
+}
+
+func (s *SQL) OpenSessionsDue(ctx context.Context, now, idleBefore time.Time, limit int) ([]string, error) {
+	// finished_at = 0 selects open sessions through sessions_open; the state
+	// test also skips rows that older releases marked expired without a finish time.
+	rows, err := s.query(ctx, `SELECT id FROM sessions WHERE finished_at = 0
+		AND state NOT IN ('passed', 'failed', 'expired', 'abandoned')
+		AND (expires_at < ? OR (state <> 'created' AND active_at > 0 AND active_at < ?))
+		ORDER BY expires_at LIMIT ?`, ms(now), ms(idleBefore), limit)
+	if err != nil {
+		return nil, wrap("open sessions due", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("open sessions due", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap("open sessions due", rows.Err())
 }
 
 func (s *SQL) SessionsToPurge(ctx context.Context, now time.Time, limit int) ([]string, error) {
@@ -432,6 +488,26 @@ func (s *SQL) SessionsToPurge(ctx context.Context, now time.Time, limit int) ([]
 		ids = append(ids, id)
 	}
 	return ids, wrap("sessions to purge", rows.Err())
+}
+
+func (s *SQL) SessionsByIDHash(ctx context.Context, idHash string, limit int) ([]string, error) {
+	if idHash == "" {
+		return nil, nil // "" marks sessions without a known number: never a match
+	}
+	rows, err := s.query(ctx, "SELECT id FROM sessions WHERE id_hash = ? ORDER BY created_at LIMIT ?", idHash, limit)
+	if err != nil {
+		return nil, wrap("sessions by id hash", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("sessions by id hash", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap("sessions by id hash", rows.Err())
 }
 
 func (s *SQL) ListSessions(ctx context.Context, appID string, limit int) ([]SessionRecord, error) {

@@ -46,6 +46,9 @@ type SessionRecord struct {
 	FinishedAt  time.Time // zero until final
 	ResultUntil time.Time // results queryable until then; purge after
 	Purged      bool
+	ActiveAt    time.Time // the user's last action (zero: none yet); the lifecycle loop abandons idle sessions
+	IDHash      string    // keyed hash of the session's ID number ("" until known, and after the purge)
+	DataKey     string    // the session's data key, wrapped under the PII key ("" without one, and after the purge)
 	Data        []byte
 }
 
@@ -74,15 +77,29 @@ type AuditEntry struct {
 	Detail string    `json:"detail"`
 }
 
-// Webhook is one pending callback delivery (a durable outbox row).
+// Webhook statuses: a row is pending until delivered or given up (failed).
+const (
+	WebhookPending   = "pending"
+	WebhookDelivered = "delivered"
+	WebhookFailed    = "failed"
+)
+
+// Webhook is one callback delivery (a durable outbox row). Rows stay after
+// delivery so operators can list and re-send a session's events.
 type Webhook struct {
-	ID        int64
-	AppID     string
-	URL       string
-	Body      []byte
-	Attempts  int
-	NextAt    time.Time
-	CreatedAt time.Time
+	ID        int64     `json:"id"`
+	AppID     string    `json:"app_id"`
+	SessionID string    `json:"session_id,omitempty"`
+	Event     string    `json:"event,omitempty"`    // session.started, session.finished, …
+	EventID   string    `json:"event_id,omitempty"` // idempotency key: a re-send keeps it
+	URL       string    `json:"url"`
+	Body      []byte    `json:"-"`
+	Attempts  int       `json:"attempts"`
+	Status    string    `json:"status"` // pending, delivered, failed
+	NextAt    time.Time `json:"next_at"`
+	CreatedAt time.Time `json:"created_at"`
+	DoneAt    time.Time `json:"done_at,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
 }
 
 // Store is the persistence interface. Implementations are safe for concurrent use.
@@ -105,9 +122,18 @@ type Store interface {
 	GetSessionByToken(ctx context.Context, tokenHash string) (*SessionRecord, error)
 	// UpdateSession writes s if the stored Rev equals s.Rev, then increments s.Rev.
 	UpdateSession(ctx context.Context, s *SessionRecord) error
+	// UpdateSessionWithWebhooks is UpdateSession plus outbox rows, in one
+	// transaction: the events a state change causes are queued if and only if
+	// the change commits.
+	UpdateSessionWithWebhooks(ctx context.Context, s *SessionRecord, hooks []Webhook) error
+	// OpenSessionsDue lists sessions that are not final and either passed
+	// their token expiry (before now) or, once started, were idle since before idleBefore.
+	OpenSessionsDue(ctx context.Context, now, idleBefore time.Time, limit int) ([]string, error)
 	// SessionsToPurge lists sessions whose result window ended before now and that still hold personal data.
 	SessionsToPurge(ctx context.Context, now time.Time, limit int) ([]string, error)
 	ListSessions(ctx context.Context, appID string, limit int) ([]SessionRecord, error)
+	// SessionsByIDHash lists the ids of the sessions whose ID number has this keyed hash.
+	SessionsByIDHash(ctx context.Context, idHash string, limit int) ([]string, error)
 
 	AddStat(ctx context.Context, sessionID, api string, errorCode int) error
 	Stats(ctx context.Context, sessionID string) ([]Stat, error)
@@ -128,9 +154,15 @@ type Store interface {
 	EnqueueWebhook(ctx context.Context, w Webhook) error
 	// ClaimWebhooks leases up to limit due deliveries until lease (other replicas skip them meanwhile).
 	ClaimWebhooks(ctx context.Context, now, lease time.Time, limit int) ([]Webhook, error)
-	// FinishWebhook removes a delivered (or abandoned) row; RetryWebhook reschedules it.
-	FinishWebhook(ctx context.Context, id int64) error
-	RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time) error
+	// FinishWebhook marks a row delivered (failure "") or given up (failed,
+	// with the last error); RetryWebhook reschedules it.
+	FinishWebhook(ctx context.Context, id int64, at time.Time, failure string) error
+	RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error
+	// ListWebhooks lists a session's deliveries, oldest first; GetWebhook reads one.
+	ListWebhooks(ctx context.Context, sessionID string, limit int) ([]Webhook, error)
+	GetWebhook(ctx context.Context, id int64) (*Webhook, error)
+	// DeleteDoneWebhooks removes delivered and failed rows finished before t.
+	DeleteDoneWebhooks(ctx context.Context, before time.Time) (int64, error)
 
 	AddAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, limit int) ([]AuditEntry, error)

@@ -134,7 +134,7 @@ func (s *Service) Open(ctx context.Context, token string) (View, error) {
 		return View{}, err
 	}
 	v := ss.view()
-	if st := ss.state(); st == StateExpired || st == StatePassed || (st == StateFailed && ss.attemptsLeft() == 0) {
+	if st := ss.state(); st == StateExpired || st == StateAbandoned || st == StatePassed || (st == StateFailed && ss.attemptsLeft() == 0) {
 		return v, &TokenError{FailedURL: ss.data.FailedURL, State: st}
 	}
 	return v, nil
@@ -156,8 +156,14 @@ func notFinal(ss *session) error {
 	return nil
 }
 
-// Start records consent and moves to the first step.
+// Start records consent and moves to the first step (without the page's
+// details: see StartWithConsent).
 func (s *Service) Start(ctx context.Context, token string) (View, error) {
+	return s.StartWithConsent(ctx, token, Consent{})
+}
+
+// StartWithConsent records the consent the page reports and moves to the first step.
+func (s *Service) StartWithConsent(ctx context.Context, token string, c Consent) (View, error) {
 	ss, err := s.mutate(ctx, "", token, func(ss *session) error {
 		if err := notFinal(ss); err != nil {
 			return err
@@ -168,6 +174,7 @@ func (s *Service) Start(ctx context.Context, token string) (View, error) {
 			}
 			ss.rec.State = string(StateStarted)
 			ss.data.ConsentAt = s.now()
+			ss.data.Consent = consentRecord(ss, c, s.now())
 			ss.data.step("consent", s.now(), 0, 0, "")
 			if ss.plan.Options.IdentityInput == plan.InputSubmitted {
 				ss.rec.State = string(StateIdentityConfirmed)
@@ -246,6 +253,7 @@ func (s *Service) SubmitCard(ctx context.Context, token string, side CardSide, i
 	if !res.Accepted {
 		ss2, err := s.mutate(ctx, "", token, func(ss *session) error {
 			ss.data.step("card_"+string(side), t0, took, reading.ErrorCode, res.Reason)
+			s.stepFailed(ss, "card_"+string(side), res.Reason)
 			return nil
 		})
 		if err != nil {
@@ -364,7 +372,6 @@ func (s *Service) IssueChallenge(ctx context.Context, token string, noFlash bool
 		return IssuedChallenge{}, View{}, err
 	}
 	if ss.state().Final() {
-		s.notify(ctx, ss, Attempt{})
 		return IssuedChallenge{}, ss.view(), &TokenError{FailedURL: ss.data.FailedURL, State: ss.state()}
 	}
 	return issued, ss.view(), nil
@@ -446,14 +453,14 @@ func (s *Service) SubmitCapture(ctx context.Context, token, challengeID string, 
 			ss.rec.State = string(StateIdentityConfirmed) // the user may try again
 			ss.data.Reason = att.Reason
 		}
+		if !att.Passed {
+			s.stepFailed(ss, "liveness", att.Reason)
+		}
 		dec = Decision{Passed: att.Passed, Final: ss.state().Final(), Reason: att.Reason, AttemptsLeft: ss.attemptsLeft()}
 		return nil
 	})
 	if err != nil {
 		return Decision{}, View{}, err
-	}
-	if dec.Final {
-		s.notify(ctx, ss, att)
 	}
 	return dec, ss.view(), nil
 }

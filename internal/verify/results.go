@@ -48,7 +48,14 @@ type Detail struct {
 }
 
 // finished loads a session whose result may be read now.
-func (s *Service) finished(ctx context.Context, appID, token string) (*session, error) {
+//
+// Expired and abandoned sessions are final: they never answer 283415 (not
+// finished). With attempts they answer like a failed session (reason
+// "abandoned" or "token_expired"); without any, detail/simple/media answer
+// 283414 "Token无效或者已过期" (what Baidu answers for a token whose 2 h ran
+// out), while getall (withoutAttempts) answers verify_count 0 with the state
+// and reason extensions, so the business always gets a final record.
+func (s *Service) finished(ctx context.Context, appID, token string, withoutAttempts bool) (*session, error) {
 	ss, err := s.load(ctx, appID, token)
 	if err != nil {
 		return nil, err
@@ -56,7 +63,7 @@ func (s *Service) finished(ctx context.Context, appID, token string) (*session, 
 	switch st := ss.state(); {
 	case ss.rec.Purged || (st.Final() && s.now().After(ss.rec.ResultUntil)):
 		return nil, ErrResultExpired
-	case st == StateExpired && len(ss.data.Attempts) == 0:
+	case (st == StateExpired || st == StateAbandoned) && len(ss.data.Attempts) == 0 && !withoutAttempts:
 		return nil, ErrTokenInvalid
 	case !st.Final():
 		return nil, ErrNotFinished
@@ -107,7 +114,7 @@ func (ss *session) ocrFields(mask bool) *IDCardFields {
 
 // Detail answers result/detail.
 func (s *Service) Detail(ctx context.Context, appID, token string) (Detail, error) {
-	ss, err := s.finished(ctx, appID, token)
+	ss, err := s.finished(ctx, appID, token, false)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -150,7 +157,7 @@ type SimpleResult struct {
 
 // Simple answers result/simple: the collected face, only for passed sessions.
 func (s *Service) Simple(ctx context.Context, appID, token string, url URLFunc) (SimpleResult, error) {
-	ss, err := s.finished(ctx, appID, token)
+	ss, err := s.finished(ctx, appID, token, false)
 	if err != nil {
 		return SimpleResult{}, err
 	}
@@ -231,16 +238,20 @@ type GetAll struct {
 	VerifyResult      []AttemptDetail `json:"verify_result"`
 	Diagnostics       []Diagnostics   `json:"diagnostics,omitempty"` // faceprint extension: H5 pre-flight reports
 	Steps             []StepRecord    `json:"steps,omitempty"`       // faceprint extension: audit trail
+	State             string          `json:"state,omitempty"`       // faceprint extension: passed, failed, abandoned, expired
+	Reason            string          `json:"reason,omitempty"`      // faceprint extension: the session's final reason code
+	Consent           *ConsentRecord  `json:"consent,omitempty"`     // faceprint extension: what the user accepted, when, where
 }
 
 // GetAll answers result/getall: every attempt with its checks. Self-hosted, nothing is charged.
 func (s *Service) GetAll(ctx context.Context, appID, token string, url URLFunc) (GetAll, error) {
-	ss, err := s.finished(ctx, appID, token)
+	ss, err := s.finished(ctx, appID, token, true)
 	if err != nil {
 		return GetAll{}, err
 	}
 	mask := ss.plan.Options.MaskPII
-	g := GetAll{VerifyCount: len(ss.data.Attempts), Diagnostics: ss.data.Diagnostics, Steps: ss.data.Steps, VerifyResult: []AttemptDetail{}}
+	g := GetAll{VerifyCount: len(ss.data.Attempts), Diagnostics: ss.data.Diagnostics, Steps: ss.data.Steps, VerifyResult: []AttemptDetail{},
+		State: string(ss.state()), Reason: ss.data.Reason, Consent: ss.data.Consent}
 	conf := ss.confirm(mask)
 	if conf != nil {
 		conf.IDCardType = "0"
@@ -273,7 +284,7 @@ type Media struct {
 
 // Media answers result/media/query: the capture video and face images of the last attempt.
 func (s *Service) Media(ctx context.Context, appID, token string, url URLFunc) (Media, error) {
-	ss, err := s.finished(ctx, appID, token)
+	ss, err := s.finished(ctx, appID, token, false)
 	if err != nil {
 		return Media{}, err
 	}
@@ -296,13 +307,23 @@ func (s *Service) Media(ctx context.Context, appID, token string, url URLFunc) (
 // PurgeExpired deletes the personal data and blobs of sessions whose result
 // window ended, keeping the session row, its state and its stats (aggregate
 // counts survive). It returns how many sessions were purged.
+//
+// It first closes the open sessions that are due (abandoned, expired: see
+// CloseDue), so every session reaches a final, queryable state even when
+// nobody queries it, and drops delivery history older than deliveryHistory.
 func (s *Service) PurgeExpired(ctx context.Context, batch int) (int, error) {
+	var errs []error
+	if _, err := s.CloseDue(ctx, batch); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := s.Store.DeleteDoneWebhooks(ctx, s.now().Add(-deliveryHistory)); err != nil {
+		errs = append(errs, err)
+	}
 	ids, err := s.Store.SessionsToPurge(ctx, s.now(), batch)
 	if err != nil {
-		return 0, err
+		return 0, errors.Join(append(errs, err)...)
 	}
 	n := 0
-	var errs []error
 	for _, id := range ids {
 		// One bad row must not stop the purge of the others.
 		if err := s.purge(ctx, id); err != nil {
@@ -320,7 +341,7 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		d, err := s.decode(rec.Data)
+		d, err := s.decodeRecord(rec)
 		if err != nil {
 			// Unreadable (e.g. sealed with a key no longer configured): drop it all.
 			d = Data{Reason: "unreadable"}
@@ -329,13 +350,10 @@ func (s *Service) purge(ctx context.Context, id string) error {
 		if err := s.Blobs.DeletePrefix(ctx, "s/"+id+"/"); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return err
 		}
-		kept := Data{Reason: d.Reason, Steps: d.Steps}
-		for _, a := range d.Attempts {
-			a.FaceKey, a.VideoKey, a.FrameKeys = "", "", nil
-			kept.Attempts = append(kept.Attempts, a)
-		}
+		kept, _, _ := scrub(d)
 		raw, _ := json.Marshal(kept)
-		rec.Data, rec.Purged = s.Seal.Seal(raw), true
+		s.shred(rec, raw)
+		rec.Purged, rec.IDHash = true, ""
 		if !State(rec.State).Final() {
 			rec.State = string(StateExpired)
 		}
@@ -348,22 +366,26 @@ func (s *Service) purge(ctx context.Context, id string) error {
 	return ErrBusy
 }
 
+// deliveryHistory is how long delivered and failed callback rows are kept for the console.
+const deliveryHistory = 30 * 24 * time.Hour
+
 // Summary is a session as the operator console shows it: states, attempts
 // and every check, with the identity masked.
 type Summary struct {
-	ID          string        `json:"id"`
-	PlanID      string        `json:"plan_id"`
-	PlanVersion int           `json:"plan_version"`
-	State       string        `json:"state"`
-	CreatedAt   time.Time     `json:"created_at"`
-	FinishedAt  *time.Time    `json:"finished_at,omitempty"`
-	Purged      bool          `json:"purged"`
-	Name        string        `json:"name,omitempty"`
-	IDNumber    string        `json:"id_number,omitempty"`
-	Reason      string        `json:"reason,omitempty"`
-	Attempts    []Attempt     `json:"attempts"`
-	Diagnostics []Diagnostics `json:"diagnostics,omitempty"`
-	Steps       []StepRecord  `json:"steps,omitempty"`
+	ID          string         `json:"id"`
+	PlanID      string         `json:"plan_id"`
+	PlanVersion int            `json:"plan_version"`
+	State       string         `json:"state"`
+	CreatedAt   time.Time      `json:"created_at"`
+	FinishedAt  *time.Time     `json:"finished_at,omitempty"`
+	Purged      bool           `json:"purged"`
+	Name        string         `json:"name,omitempty"`
+	IDNumber    string         `json:"id_number,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+	Attempts    []Attempt      `json:"attempts"`
+	Diagnostics []Diagnostics  `json:"diagnostics,omitempty"`
+	Steps       []StepRecord   `json:"steps,omitempty"`
+	Consent     *ConsentRecord `json:"consent,omitempty"`
 }
 
 // Summaries lists an app's recent sessions for the console.
@@ -374,12 +396,12 @@ func (s *Service) Summaries(ctx context.Context, appID string, limit int) ([]Sum
 	}
 	out := make([]Summary, 0, len(recs))
 	for _, r := range recs {
-		d, err := s.decode(r.Data)
+		d, err := s.decodeRecord(&r)
 		if err != nil {
 			d = Data{Reason: "unreadable: " + err.Error()} // one bad row must not hide the others
 		}
 		sm := Summary{ID: r.ID, PlanID: r.PlanID, PlanVersion: r.PlanVersion, State: r.State, CreatedAt: r.CreatedAt, Purged: r.Purged,
-			Reason: d.Reason, Attempts: d.Attempts, Diagnostics: d.Diagnostics, Steps: d.Steps}
+			Reason: d.Reason, Attempts: d.Attempts, Diagnostics: d.Diagnostics, Steps: d.Steps, Consent: d.Consent}
 		if !r.FinishedAt.IsZero() {
 			f := r.FinishedAt
 			sm.FinishedAt = &f

@@ -17,6 +17,7 @@ import (
 	"github.com/faceprint/faceprint/internal/auth"
 	"github.com/faceprint/faceprint/internal/blob"
 	"github.com/faceprint/faceprint/internal/plan"
+	"github.com/faceprint/faceprint/internal/receipt"
 	"github.com/faceprint/faceprint/internal/seal"
 	"github.com/faceprint/faceprint/internal/store"
 )
@@ -63,6 +64,15 @@ type Service struct {
 	// Seal encrypts session records at rest when a PII key is configured (nil: plain).
 	Seal *seal.Sealer
 
+	// AbandonAfter is the inactivity window after which a started session is
+	// abandoned (0: DefaultAbandonAfter; negative: never, sessions only expire).
+	AbandonAfter time.Duration
+
+	// Receipts signs deletion receipts (nil: the deletion API is off).
+	Receipts *receipt.Signer
+	// IDHashKey keys IDHash when no PII key (Seal) is configured.
+	IDHashKey []byte
+
 	plans planCache
 }
 
@@ -73,6 +83,9 @@ type session struct {
 	rec  *store.SessionRecord
 	plan *plan.Plan
 	data Data
+
+	loaded State           // the state as read: save derives the transition's events from it
+	events []store.Webhook // outbox rows save commits together with the record
 }
 
 func (ss *session) state() State { return State(ss.rec.State) }
@@ -98,13 +111,17 @@ func (s *Service) Generate(ctx context.Context, appID, planID, successURL, faile
 	d := Data{SuccessURL: successURL, FailedURL: failedURL}
 	d.step("generate", now, 0, 0, "")
 	raw, _ := json.Marshal(d)
-	raw = s.Seal.Seal(raw)
+	wrapped, sl, err := s.newDataKey()
+	if err != nil {
+		return "", err
+	}
+	raw = sl.Seal(raw)
 	for range 3 {
 		token := auth.RandomToken(24)
 		rec := &store.SessionRecord{
 			ID: newID(), TokenHash: auth.Hash(token), AppID: appID, PlanID: p.ID, PlanVersion: p.Version,
 			State: string(StateCreated), CreatedAt: now, ExpiresAt: now.Add(TokenTTL),
-			ResultUntil: now.Add(TokenTTL + time.Duration(p.Options.RetentionHours)*time.Hour), Data: raw,
+			ResultUntil: now.Add(TokenTTL + time.Duration(p.Options.RetentionHours)*time.Hour), Data: raw, DataKey: wrapped,
 		}
 		err := s.Store.CreateSession(ctx, rec)
 		if errors.Is(err, store.ErrConflict) {
@@ -133,20 +150,15 @@ func (s *Service) load(ctx context.Context, appID, token string) (*session, erro
 	if appID != "" && rec.AppID != appID {
 		return nil, ErrTokenInvalid // a token of another app looks like an unknown one
 	}
-	p, err := s.planVersion(ctx, rec.PlanID, rec.PlanVersion)
+	ss, err := s.open(ctx, rec)
 	if err != nil {
-		return nil, fmt.Errorf("plan of session: %w", err)
+		return nil, err
 	}
-	d, err := s.decode(rec.Data)
-	if err != nil {
-		return nil, fmt.Errorf("decode session: %w", err)
-	}
-	ss := &session{rec: rec, plan: p, data: d}
 	switch {
-	case !ss.state().Final() && s.now().After(rec.ExpiresAt):
-		ss.rec.State = string(StateExpired)
-		ss.data.step("expire", s.now(), 0, 0, "token_expired")
-		_ = s.save(ctx, ss) // best effort: a concurrent writer may have won; the state is derived anyway
+	case s.closeIfDue(ss):
+		// Expired or abandoned: closed here too, not only by the background
+		// loop, so the answer does not depend on when the loop last ran.
+		_ = s.save(ctx, ss) // best effort: a concurrent writer may have won; the loop retries
 	case ss.state() == StateDeciding && s.now().Sub(ss.data.DecidingSince) > abandonedAfter:
 		// The request that was deciding died (crash, deploy): give the user the step back, uncounted.
 		ss.rec.State = string(StateIdentityConfirmed)
@@ -157,17 +169,47 @@ func (s *Service) load(ctx context.Context, appID, token string) (*session, erro
 	return ss, nil
 }
 
+// open decodes a stored record with its plan version.
+func (s *Service) open(ctx context.Context, rec *store.SessionRecord) (*session, error) {
+	p, err := s.planVersion(ctx, rec.PlanID, rec.PlanVersion)
+	if err != nil {
+		return nil, fmt.Errorf("plan of session: %w", err)
+	}
+	d, err := s.decodeRecord(rec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnreadable, err)
+	}
+	return &session{rec: rec, plan: p, data: d, loaded: State(rec.State)}, nil
+}
+
+// errUnreadable marks a record whose data cannot be decoded (e.g. sealed
+// with a key no longer configured).
+var errUnreadable = errors.New("decode session")
+
 func (s *Service) save(ctx context.Context, ss *session) error {
+	s.transitionEvents(ss)
+	if id := ss.identity(); id != nil && !ss.rec.Purged {
+		ss.rec.IDHash = s.IDHash(id.IDNumber) // deletion by ID number finds the session
+	}
 	raw, err := json.Marshal(ss.data)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	ss.rec.Data = s.Seal.Seal(raw)
-	err = s.Store.UpdateSession(ctx, ss.rec)
+	sl, err := s.sealerFor(ss.rec)
+	if err != nil {
+		return err
+	}
+	ss.rec.Data = sl.Seal(raw)
+	err = s.Store.UpdateSessionWithWebhooks(ctx, ss.rec, ss.events)
 	if errors.Is(err, store.ErrConflict) {
 		return ErrBusy
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// Committed: the events are queued; the state they describe is now the loaded one.
+	ss.events, ss.loaded = nil, ss.state()
+	return nil
 }
 
 // mutate loads a session, applies fn, and saves, retrying on concurrent updates.
@@ -179,6 +221,9 @@ func (s *Service) mutate(ctx context.Context, appID, token string, fn func(*sess
 		}
 		if err := fn(ss); err != nil {
 			return ss, err
+		}
+		if !ss.state().Final() {
+			ss.rec.ActiveAt = s.now() // a step by the user or the business: the session is alive
 		}
 		err = s.save(ctx, ss)
 		if errors.Is(err, ErrBusy) {
@@ -251,13 +296,4 @@ func (s *Service) UploadMatchImage(ctx context.Context, appID, token string, ima
 		return nil
 	})
 	return err
-}
-
-// decode opens (when sealed) and parses a session record's data.
-func (s *Service) decode(b []byte) (Data, error) {
-	plain, err := s.Seal.Open(b)
-	if err != nil {
-		return Data{}, err
-	}
-	return decodeData(plain)
 }

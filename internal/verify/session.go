@@ -17,11 +17,14 @@ const (
 	StateDeciding          State = "deciding"
 	StatePassed            State = "passed"
 	StateFailed            State = "failed"
-	StateExpired           State = "expired"
+	StateExpired           State = "expired"   // the token's 2 h validity ended before the session finished
+	StateAbandoned         State = "abandoned" // started, then no action for the inactivity window (Service.AbandonAfter)
 )
 
 // Final reports whether no further step can change the session.
-func (s State) Final() bool { return s == StatePassed || s == StateFailed || s == StateExpired }
+func (s State) Final() bool {
+	return s == StatePassed || s == StateFailed || s == StateExpired || s == StateAbandoned
+}
 
 // Identity is a name + ID number pair, submitted by the business or confirmed by the user.
 type Identity struct {
@@ -88,22 +91,24 @@ type StepRecord struct {
 
 // Data is everything a session records, stored as JSON beside the indexed columns.
 type Data struct {
-	SuccessURL    string        `json:"success_url,omitempty"`
-	FailedURL     string        `json:"failed_url,omitempty"`
-	ConsentAt     time.Time     `json:"consent_at"`
-	Submitted     *Identity     `json:"submitted,omitempty"`
-	Confirmed     *Identity     `json:"confirmed,omitempty"`
-	Front         *CardStep     `json:"front,omitempty"`
-	Back          *CardStep     `json:"back,omitempty"`
-	MatchImageKey string        `json:"match_image_key,omitempty"`
-	Diagnostics   []Diagnostics `json:"diagnostics,omitempty"`
-	Challenge     *Challenge    `json:"challenge,omitempty"`
-	Challenges    int           `json:"challenges_issued,omitempty"` // bounded: no fishing for a challenge that fits a recording
-	DecidingSince time.Time     `json:"deciding_since"`
-	Attempts      []Attempt     `json:"attempts,omitempty"`
-	FaceKey       string        `json:"face_key,omitempty"` // the collected face of the final attempt
-	Reason        string        `json:"reason,omitempty"`   // final reason code when failed
-	Steps         []StepRecord  `json:"steps,omitempty"`
+	SuccessURL    string         `json:"success_url,omitempty"`
+	FailedURL     string         `json:"failed_url,omitempty"`
+	ConsentAt     time.Time      `json:"consent_at"`
+	Consent       *ConsentRecord `json:"consent,omitempty"` // what the user accepted; kept after the purge (no personal data)
+	Submitted     *Identity      `json:"submitted,omitempty"`
+	Confirmed     *Identity      `json:"confirmed,omitempty"`
+	Front         *CardStep      `json:"front,omitempty"`
+	Back          *CardStep      `json:"back,omitempty"`
+	MatchImageKey string         `json:"match_image_key,omitempty"`
+	Diagnostics   []Diagnostics  `json:"diagnostics,omitempty"`
+	Challenge     *Challenge     `json:"challenge,omitempty"`
+	Challenges    int            `json:"challenges_issued,omitempty"` // bounded: no fishing for a challenge that fits a recording
+	DecidingSince time.Time      `json:"deciding_since"`
+	Attempts      []Attempt      `json:"attempts,omitempty"`
+	FaceKey       string         `json:"face_key,omitempty"` // the collected face of the final attempt
+	Reason        string         `json:"reason,omitempty"`   // final reason code when failed
+	Steps         []StepRecord   `json:"steps,omitempty"`
+	Deleted       bool           `json:"deleted,omitempty"` // personal data deleted on request (receipt issued), not by retention
 }
 
 func (d *Data) step(name string, at time.Time, took time.Duration, code int, reason string) {

@@ -1,5 +1,9 @@
-// Package webhook delivers the plan's callback: a signed POST to the
-// business when a verify session ends, from a durable outbox with retries.
+// Package webhook delivers the plan's callbacks: signed POSTs to the business
+// for a verify session's lifecycle events (started, step_failed, abandoned,
+// expired, finished), from a durable outbox with retries. The verify package
+// queues a row in the same transaction as the state change that causes it;
+// this package only sends. Delivery is at least once: receivers dedupe by
+// the event id (body field event_id, header X-Faceprint-Event-Id).
 package webhook
 
 import (
@@ -8,6 +12,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +26,9 @@ import (
 // Header carries the signature: "t=<unix>,v1=<hex HMAC-SHA256(key, t + "." + body)>",
 // where key is the app's webhook secret (`faceprint app webhook-secret APP_ID`).
 const Header = "X-Faceprint-Signature"
+
+// EventIDHeader repeats the body's event_id so receivers can dedupe before parsing.
+const EventIDHeader = "X-Faceprint-Event-Id"
 
 // MaxAttempts bounds retries (backoff 20 s, 40 s … capped at 1 h: about 4.4 hours in all).
 const MaxAttempts = 12
@@ -62,20 +70,20 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 		if err := d.send(ctx, w); err != nil {
 			attempts := w.Attempts + 1
 			if attempts >= MaxAttempts {
-				d.Log.Warn("webhook abandoned", "app", w.AppID, "attempts", attempts, "err", err)
-				if err := d.Store.FinishWebhook(ctx, w.ID); err != nil {
+				d.Log.Warn("webhook abandoned", "app", w.AppID, "event", w.Event, "attempts", attempts, "err", err)
+				if err := d.Store.FinishWebhook(ctx, w.ID, d.Clock(), err.Error()); err != nil {
 					d.Log.Error("webhook finish", "err", err)
 				}
 				continue
 			}
 			backoff := min(time.Hour, 10*time.Second<<attempts)
 			d.Log.Info("webhook retry", "app", w.AppID, "attempts", attempts, "in", backoff.String(), "err", err)
-			if err := d.Store.RetryWebhook(ctx, w.ID, attempts, now.Add(backoff)); err != nil {
+			if err := d.Store.RetryWebhook(ctx, w.ID, attempts, now.Add(backoff), err.Error()); err != nil {
 				d.Log.Error("webhook retry", "err", err)
 			}
 			continue
 		}
-		if err := d.Store.FinishWebhook(ctx, w.ID); err != nil {
+		if err := d.Store.FinishWebhook(ctx, w.ID, d.Clock(), ""); err != nil {
 			d.Log.Error("webhook finish (it may be delivered again)", "err", err)
 		}
 		ok++
@@ -84,25 +92,81 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (d *Deliverer) send(ctx context.Context, w store.Webhook) error {
+	_, err := d.post(ctx, w)
+	return err
+}
+
+// post sends one signed request and returns the receiver's status code.
+func (d *Deliverer) post(ctx context.Context, w store.Webhook) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(w.Body))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "faceprint-webhook/1")
 	req.Header.Set(Header, Sign(d.Secret(w.AppID), d.Clock(), w.Body))
+	if w.EventID != "" {
+		req.Header.Set(EventIDHeader, w.EventID)
+	}
 	resp, err := d.Client.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("status %d", resp.StatusCode)
+		return resp.StatusCode, fmt.Errorf("status %d", resp.StatusCode)
 	}
-	return nil
+	return resp.StatusCode, nil
+}
+
+// Resend queues a copy of a delivery (same body, same event id, so a
+// receiver that already has it dedupes) for immediate delivery; the original
+// row stays as history. It returns the new row's id.
+func (d *Deliverer) Resend(ctx context.Context, id int64) (store.Webhook, error) {
+	w, err := d.Store.GetWebhook(ctx, id)
+	if err != nil {
+		return store.Webhook{}, fmt.Errorf("resend: %w", err)
+	}
+	now := d.Clock()
+	c := store.Webhook{AppID: w.AppID, SessionID: w.SessionID, Event: w.Event, EventID: w.EventID, URL: w.URL, Body: w.Body,
+		NextAt: now, CreatedAt: now, Status: store.WebhookPending}
+	if err := d.Store.EnqueueWebhook(ctx, c); err != nil {
+		return store.Webhook{}, fmt.Errorf("resend: %w", err)
+	}
+	return c, nil
+}
+
+// TestEvent is the body of a test delivery ("test endpoint" in the console).
+type TestEvent struct {
+	Event   string    `json:"event"` // "test"
+	Type    string    `json:"type"`  // "test"
+	EventID string    `json:"event_id"`
+	AppID   string    `json:"app_id"`
+	PlanID  string    `json:"plan_id"`
+	At      time.Time `json:"at"`
+}
+
+// TestResult is what a test delivery found.
+type TestResult struct {
+	EventID string `json:"event_id"`
+	Status  int    `json:"status,omitempty"` // the receiver's HTTP status (0: no answer)
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
+}
+
+// SendTest POSTs a signed test event to url now, outside the outbox, so an
+// operator sees at once whether the receiver answers and verifies signatures.
+func (d *Deliverer) SendTest(ctx context.Context, appID, planID, url, eventID string) TestResult {
+	body, _ := json.Marshal(TestEvent{Event: "test", Type: "test", EventID: eventID, AppID: appID, PlanID: planID, At: d.Clock().UTC()})
+	code, err := d.post(ctx, store.Webhook{AppID: appID, URL: url, Body: body, EventID: eventID})
+	r := TestResult{EventID: eventID, Status: code, OK: err == nil}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r
 }
 
 // Run delivers every interval until ctx ends.
