@@ -43,7 +43,7 @@ func TestProbeEvidence(t *testing.T) {
 		fmt.Printf("%-48s pass=%-5v fc=%.3f lvl=%.4f np=%.3f ev=%.0f failed=%v\n", name, out.Passed, sc["face_change"], sc["face_change_level"], sc["non_planar_motion"], sc["live_evidence"], failed)
 	}
 	if k := os.Getenv("LIVENESS_PROBE_KIND"); k == "genuine" || k == "" {
-		ws, err := fixtures.Windows(ctx, vd, 3, probeStride(), 0)
+		ws, err := fixtures.Windows(ctx, vd, 3, probeStride(), probeLimit())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,6 +52,9 @@ func TestProbeEvidence(t *testing.T) {
 			v = "as_is"
 		}
 		for _, w := range ws {
+			if only := os.Getenv("LIVENESS_PROBE_WINDOW"); only != "" && only != w.Name() {
+				continue
+			}
 			fr, err := fixtures.Variant(w, v, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -98,4 +101,9 @@ func probeN() int {
 		return v
 	}
 	return 24
+}
+
+func probeLimit() int {
+	v, _ := strconv.Atoi(os.Getenv("LIVENESS_PROBE_PER_VIDEO"))
+	return v
 }

@@ -31,6 +31,9 @@ type Thresholds struct {
 	// MinFaceChangeLevel: that long-range residual itself (× the face's
 	// grey-level deviation)
 	MinFaceChangeLevel float64
+	// MinFaceChangeStrong / MinFaceChangeStrongLevel: the second way to show
+	// change, a lower ratio on a large residual
+	MinFaceChangeStrong, MinFaceChangeStrongLevel float64
 	// MaxDupShare is the share of successive frame pairs allowed to be
 	// identical: a camera slower than the page's 10 fps makes the page grab
 	// the same camera frame twice (cap13_edit2.mp4's webcam at 10 fps: up to
@@ -57,7 +60,7 @@ func LevelThresholds(level string) Thresholds {
 		MinFrames: 8, MinFaceShare: 0.8, MaxMultiShare: 0.2, MinFacePx: 60, MinComplete: 0.95,
 		MinLive: 0.6, MinIdentityCos: 0.45,
 		StaticCV: 0.004, StaticYaw: 1.5, StaticCos: 0.985, MinNonRigid: 0.012, MinAppearance: 0.09, MinAppearanceNearFar: 0.09, MinParallax: 0.03,
-		MinNonPlanar: 0.10, MinFaceChange: 1.6, MinFaceChangeLevel: 0.028, MaxDupShare: 0.6, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 1.2,
+		MinNonPlanar: 0.10, MinFaceChange: 1.6, MinFaceChangeLevel: 0.028, MinFaceChangeStrong: 1.35, MinFaceChangeStrongLevel: 0.09, MaxDupShare: 0.6, SpliceJump: 0.9, LoopRatio: 0.5, LoopOverlapRatio: 1.2,
 		BlinkRatio: 0.75, MouthOpen: 0.04, TurnDeg: 10, PitchDeg: 8,
 		FlashCos: 0.5, FlashMinShift: 1.0,
 		NearFarRatio: 1.25, NearFarNonRigid: 0.02,
