@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/faceprint/faceprint/internal/liveness/fixtures"
 	"github.com/faceprint/faceprint/internal/plan"
@@ -77,12 +78,18 @@ func sessionCapture(e *testenv.Env, planID string, frames []fixtures.Frame) (boo
 		return false, "", err
 	}
 	id := obj(ch, "challenge")["id"].(string)
+	issued := time.Now()
 	n := min(len(frames), 60)
 	for i := range n {
 		img := fixtures.EncodeJPEG(frames[i].Image, 90)
 		if _, err := h.call("PUT", fmt.Sprintf("frame?challenge=%s&index=%d&at=%d", id, i, frames[i].AtMillis), img, "image/jpeg"); err != nil {
 			return false, "", err
 		}
+	}
+	// the server refuses frame times beyond the time that has passed since
+	// the challenge (+1.5 s): a capture cannot be faster than real time
+	if wait := time.Duration(frames[n-1].AtMillis)*time.Millisecond - time.Since(issued) - time.Second; wait > 0 {
+		time.Sleep(wait)
 	}
 	out, err := h.json("POST", "capture", map[string]any{"challenge": id, "frames": n})
 	if err != nil {

@@ -270,6 +270,8 @@ func realPhotoAttackFailedRedirect(t *testing.T, e *testenv.Env) {
 		"spoof_print":    "画面像是照片或屏幕。请本人直接面对摄像头，避免强光和反光",
 		"spoof_screen":   "画面像是照片或屏幕。请本人直接面对摄像头，避免强光和反光",
 		"replay_loop":    "相机画面异常。请关闭其他使用相机的应用后重试",
+		// a still picture fed as the camera repeats its frames
+		"frames_duplicated": "相机画面卡顿。请关闭其他应用，保持网络通畅后重试",
 	}
 	first, _, _ := strings.Cut(reason, ",")
 	if want, ok := advice[first]; !ok || p.text("#fail-reason") != want {
