@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faceprint/faceprint/internal/idcard"
 	"github.com/faceprint/faceprint/internal/verify"
 	"github.com/faceprint/faceprint/internal/vision"
 	"github.com/faceprint/faceprint/internal/vision/face"
@@ -102,6 +103,42 @@ const CheckFaceTemplate = "face_template"
 // is for the engine itself (busy → wraps vision.ErrBusy, context cancelled,
 // internal failure).
 func (m FaceMatcher) MatchFrames(ctx context.Context, live [][]byte, reference []byte) (verify.MatchOutcome, error) {
+	return m.MatchFramesKind(ctx, live, reference, ReferenceUnknown)
+}
+
+// ReferenceKind says what the reference image is, when the caller knows.
+type ReferenceKind int
+
+const (
+	// ReferenceUnknown: the matcher decides from the image (an image of
+	// exactly the idcard reader's portrait size is taken as a card portrait).
+	ReferenceUnknown ReferenceKind = iota
+	// ReferencePhoto: an ordinary photo (authority, registry, upload).
+	ReferencePhoto
+	// ReferenceIDCard: the portrait cut from an ID card photo
+	// (compare_source idcard).
+	ReferenceIDCard
+)
+
+// isCardPortrait reports whether img has the size of the portrait the
+// idcard reader cuts from a card (the portrait box of the rectified card,
+// 270×330). verify.FaceMatcher does not say where the reference came from;
+// the size is how the matcher recognises the reader's crop without a
+// change to the verify flow. A photo of that exact size from another
+// source is only median-filtered, which changes its scores by about a
+// point (docs/calibration.md, "ID-card portraits").
+func isCardPortrait(img *image.NRGBA) bool {
+	pb := idcard.PortraitBox
+	return img.Rect.Dx() == int(pb.X1-pb.X0) && img.Rect.Dy() == int(pb.Y1-pb.Y0)
+}
+
+// MatchFramesKind is MatchFrames for a caller that knows what the reference
+// is. An ID-card portrait (a small printed photo, photographed with the
+// card) is median-filtered before detection (face.CardPortraitPreprocess):
+// on generated cards with real photos as portraits it raised genuine
+// scores without raising impostor ones; other references are used as they
+// are.
+func (m FaceMatcher) MatchFramesKind(ctx context.Context, live [][]byte, reference []byte, kind ReferenceKind) (verify.MatchOutcome, error) {
 	start := time.Now()
 	if m.Engine == nil {
 		return verify.MatchOutcome{}, errors.New("face engine not installed")
@@ -136,6 +173,9 @@ func (m FaceMatcher) MatchFrames(ctx context.Context, live [][]byte, reference [
 		return verify.MatchOutcome{ErrorCode: 222203, Checks: []verify.Check{{
 			Name: CheckReferenceQuality, Reason: fmt.Sprintf("image check fail: %v", err), Model: model,
 		}}}, nil
+	}
+	if kind == ReferenceIDCard || kind == ReferenceUnknown && isCardPortrait(refImg) {
+		refImg = face.CardPortraitPreprocess(refImg)
 	}
 
 	// Reference and frames are measured concurrently; the engine's gate
