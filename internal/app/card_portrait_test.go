@@ -351,7 +351,7 @@ func TestCardPortraitPreprocessing(t *testing.T) {
 	}
 	// The production path: FaceMatcher recognises the reader's portrait
 	// crop by its size and applies the adopted preprocessing; told that the
-	// reference is a photo, it does not.
+	// reference is an uploaded photo, it does not.
 	c, l := cards[0], lives[0]
 	for _, x := range lives {
 		if x.id == c.id && x.src != c.src {
@@ -376,9 +376,9 @@ func TestCardPortraitPreprocessing(t *testing.T) {
 	if w := want(face.CardPortraitPreprocess); err != nil || got.ErrorCode != 0 || math.Abs(got.Score-w) > 0.05 {
 		t.Errorf("Match on a card portrait: %+v %v, want score %.2f (preprocessed)", got, err, w)
 	}
-	got, err = m.MatchFramesKind(ctx, [][]byte{liveJPEG}, c.jpeg, ReferencePhoto)
+	got, err = m.MatchFramesFrom(ctx, [][]byte{liveJPEG}, c.jpeg, "uploaded")
 	if w := want(func(m *image.NRGBA) *image.NRGBA { return m }); err != nil || got.ErrorCode != 0 || math.Abs(got.Score-w) > 0.05 {
-		t.Errorf("MatchFramesKind(ReferencePhoto): %+v %v, want score %.2f (as is)", got, err, w)
+		t.Errorf("MatchFramesFrom(uploaded): %+v %v, want score %.2f (as is)", got, err, w)
 	}
 	if !full {
 		// Package photos on generated cards are easy: nearly all genuine pairs pass 80 today.
