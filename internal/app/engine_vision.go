@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faceprint/faceprint/internal/idcard"
 	"github.com/faceprint/faceprint/internal/verify"
 	"github.com/faceprint/faceprint/internal/vision"
 	"github.com/faceprint/faceprint/internal/vision/face"
@@ -102,6 +103,34 @@ const CheckFaceTemplate = "face_template"
 // is for the engine itself (busy → wraps vision.ErrBusy, context cancelled,
 // internal failure).
 func (m FaceMatcher) MatchFrames(ctx context.Context, live [][]byte, reference []byte) (verify.MatchOutcome, error) {
+	return m.MatchFramesFrom(ctx, live, reference, "")
+}
+
+// SourceIDCard is the compare source (verify's Reference.Source) of an
+// ID-card portrait reference.
+const SourceIDCard = "idcard"
+
+// isCardPortrait reports whether img has the size of the portrait the
+// idcard reader cuts from a card (the portrait box of the rectified card,
+// 270×330). verify.FaceMatcher does not say where the reference came from;
+// the size is how the matcher recognises the reader's crop without a
+// change to the verify flow. A photo of that exact size from another
+// source is only median-filtered, which moves its scores by about a point
+// (docs/calibration.md, "ID-card portraits").
+func isCardPortrait(img *image.NRGBA) bool {
+	pb := idcard.PortraitBox
+	return img.Rect.Dx() == int(pb.X1-pb.X0) && img.Rect.Dy() == int(pb.Y1-pb.Y0)
+}
+
+// MatchFramesFrom is MatchFrames for a caller that knows where the
+// reference came from: source is the compare source ("idcard", "uploaded",
+// "authority", …; verify's Reference.Source), or "" to let the matcher
+// recognise the idcard reader's portrait by its size. An ID-card portrait
+// (a small printed photo, photographed with the card) is median-filtered
+// before detection (face.CardPortraitPreprocess): on generated cards with
+// real photos as portraits it raised genuine scores without raising
+// impostor ones. Other references are used as they are.
+func (m FaceMatcher) MatchFramesFrom(ctx context.Context, live [][]byte, reference []byte, source string) (verify.MatchOutcome, error) {
 	start := time.Now()
 	if m.Engine == nil {
 		return verify.MatchOutcome{}, errors.New("face engine not installed")
@@ -136,6 +165,9 @@ func (m FaceMatcher) MatchFrames(ctx context.Context, live [][]byte, reference [
 		return verify.MatchOutcome{ErrorCode: 222203, Checks: []verify.Check{{
 			Name: CheckReferenceQuality, Reason: fmt.Sprintf("image check fail: %v", err), Model: model,
 		}}}, nil
+	}
+	if source == SourceIDCard || source == "" && isCardPortrait(refImg) {
+		refImg = face.CardPortraitPreprocess(refImg)
 	}
 
 	// Reference and frames are measured concurrently; the engine's gate
