@@ -122,6 +122,12 @@ func isCardPortrait(img *image.NRGBA) bool {
 	return img.Rect.Dx() == int(pb.X1-pb.X0) && img.Rect.Dy() == int(pb.Y1-pb.Y0)
 }
 
+// The verify flow finds these by type assertion: keep them implemented.
+var (
+	_ verify.FrameMatcher  = FaceMatcher{}
+	_ verify.SourceMatcher = FaceMatcher{}
+)
+
 // MatchFramesFrom is MatchFrames for a caller that knows where the
 // reference came from: source is the compare source ("idcard", "uploaded",
 // "authority", …; verify's Reference.Source), or "" to let the matcher

@@ -141,6 +141,14 @@ type FrameMatcher interface {
 	MatchFrames(ctx context.Context, live [][]byte, reference []byte) (MatchOutcome, error)
 }
 
+// SourceMatcher is a FrameMatcher that prepares the reference for what it
+// is: source is the Reference's Source ("idcard" for the card portrait,
+// which is de-screened before embedding; docs/calibration.md § ID-card
+// portraits).
+type SourceMatcher interface {
+	MatchFramesFrom(ctx context.Context, live [][]byte, reference []byte, source string) (MatchOutcome, error)
+}
+
 // ReferenceRequest asks an authority or registry for the reference face of a person.
 type ReferenceRequest struct {
 	Source    string // plan.CompareAuthority or plan.CompareRegistry

@@ -544,7 +544,7 @@ func (s *Service) judge(ctx context.Context, ss *session, ch Challenge, c Captur
 		if s.Matcher == nil {
 			return infra(2, "compare_unavailable", errors.New("face comparison unavailable (face models not installed)"))
 		}
-		m, err := matchLive(ctx, s.Matcher, out, ref.Photo)
+		m, err := matchLive(ctx, s.Matcher, out, ref)
 		if errors.Is(err, vision.ErrBusy) {
 			s.stat(ctx, ss.rec.ID, APIVerify, 18)
 			return infra(18, "busy", err)
@@ -611,7 +611,11 @@ func compareFailure(m MatchOutcome) (reason, msg string) {
 // matchLive compares the capture's face with the reference: a multi-frame
 // template when the matcher supports it and the capture has several frames,
 // else the best frame alone.
-func matchLive(ctx context.Context, m FaceMatcher, out LivenessOutcome, reference []byte) (MatchOutcome, error) {
+func matchLive(ctx context.Context, m FaceMatcher, out LivenessOutcome, ref Reference) (MatchOutcome, error) {
+	reference := ref.Photo
+	if sm, ok := m.(SourceMatcher); ok && len(out.BestFrames) > 0 {
+		return sm.MatchFramesFrom(ctx, out.BestFrames, reference, ref.Source)
+	}
 	if fm, ok := m.(FrameMatcher); ok && len(out.BestFrames) > 0 {
 		// BestFrames[0] is BestFrame (LivenessOutcome): the stored face
 		// leads the template.
