@@ -51,17 +51,13 @@ func (e *Engine) JudgeSample(ctx context.Context, s fixtures.Sample, level strin
 func (e *Engine) Evaluate(ctx context.Context, m *fixtures.Material, kinds []string, n int, level string, seed uint64, progress func(s fixtures.Sample, out verify.LivenessOutcome)) ([]EvalRow, error) {
 	var rows []EvalRow
 	for _, kind := range kinds {
-		samples, err := m.Generate(kind, n, seed)
-		if err != nil {
-			return nil, err
-		}
 		row := EvalRow{Kind: kind, Attack: !strings.HasPrefix(kind, fixtures.Genuine), Reasons: map[string]int{}}
 		var ms int64
-		for _, s := range samples {
+		err := m.GenerateEach(kind, n, seed, func(s fixtures.Sample) error {
 			t := time.Now()
 			out, err := e.JudgeSample(ctx, s, level)
 			if err != nil {
-				return nil, fmt.Errorf("liveness: eval %s: %w", s.Name, err)
+				return fmt.Errorf("liveness: eval %s: %w", s.Name, err)
 			}
 			ms += time.Since(t).Milliseconds()
 			row.Total++
@@ -81,6 +77,10 @@ func (e *Engine) Evaluate(ctx context.Context, m *fixtures.Material, kinds []str
 			if progress != nil {
 				progress(s, out)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		if row.Total > 0 {
 			if row.Attack {
