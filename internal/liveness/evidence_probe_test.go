@@ -40,6 +40,11 @@ func TestProbeEvidence(t *testing.T) {
 				failed = append(failed, fmt.Sprintf("%s=%.4g", c.Name, c.Score))
 			}
 		}
+		if os.Getenv("LIVENESS_PROBE_SAMPLE") != "" {
+			for _, c := range out.Checks {
+				fmt.Printf("    %-20s %8.4f thr %8.4f pass=%v %s\n", c.Name, c.Score, c.Threshold, c.Passed, c.Model)
+			}
+		}
 		fmt.Printf("%-48s pass=%-5v fc=%.3f lvl=%.4f np=%.3f ev=%.0f failed=%v\n", name, out.Passed, sc["face_change"], sc["face_change_level"], sc["non_planar_motion"], sc["live_evidence"], failed)
 	}
 	if k := os.Getenv("LIVENESS_PROBE_KIND"); k == "genuine" || k == "" {
@@ -73,6 +78,9 @@ func TestProbeEvidence(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range ss {
+				if only := os.Getenv("LIVENESS_PROBE_SAMPLE"); only != "" && !strings.Contains(s.Name, only) {
+					continue
+				}
 				show(s.Name, s.Frames, SampleSecret(s))
 			}
 		}
