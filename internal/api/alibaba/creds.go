@@ -5,69 +5,26 @@
 // Baidu and Tencent wires. docs: README "Alibaba Cloud 实人认证 wire".
 package alibaba
 
-import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"strconv"
-	"strings"
-)
+import "github.com/faceprint/faceprint/internal/api/wire"
 
-// Keyring derives every app's AccessKeyId/AccessKeySecret from one server key.
-//
-// Both Alibaba signatures are HMACs: the server needs the secret itself, so
-// it cannot be stored one-way like the Baidu Secret Key. Deriving it (as the
-// Tencent wire does) means nothing is stored and every replica agrees. The
-// app's generation is mixed into the secret, so `app rotate-secret` retires
-// it; the AccessKeyId stays.
+// Keyring derives every app's AccessKeyId/AccessKeySecret from one server key (wire.Keyring:
+// the signature is an HMAC, so the secret is derived, not stored).
 type Keyring struct{ Key []byte }
 
-// KeyFromSigningKey is the keyring key of a server signing key. The label
-// differs from the Tencent one, so the two wires' secrets are unrelated.
-func KeyFromSigningKey(signKey string) []byte {
-	m := hmac.New(sha256.New, []byte(signKey))
-	m.Write([]byte("alibaba-acs"))
-	return m.Sum(nil)
+// KeyFromSigningKey is the keyring key of a server signing key.
+func KeyFromSigningKey(signKey string) []byte { return wire.KeyFromSigningKey(signKey, "alibaba-acs") }
+
+func (k Keyring) ring() wire.Keyring {
+	return wire.Keyring{Key: k.Key, Prefix: "LTAIfp", IDLabel: "access-key-id", SecretLabel: "access-key-secret", SecretLen: 30}
 }
 
-// idPrefix mimics Alibaba's "LTAI" AccessKeyIds, marked as faceprint's.
-const idPrefix = "LTAIfp"
-
-func (k Keyring) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, k.Key)
-	m.Write([]byte(strings.Join(parts, "\x00")))
-	return m.Sum(nil)
+// Credentials returns the app's AccessKeyId/AccessKeySecret (LTAIfp<app id>_<20 hex>, 30 characters).
+func (k Keyring) Credentials(appID string, generation int) (string, string) {
+	return k.ring().Credentials(appID, generation)
 }
 
-// idTag authenticates the app id inside an AccessKeyId, so a made-up id is
-// refused before any database lookup.
-func (k Keyring) idTag(appID string) string {
-	return hex.EncodeToString(k.mac("access-key-id", appID)[:10])
-}
-
-// Credentials returns the app's AccessKeyId (LTAIfp<app id>_<20 hex>) and
-// AccessKeySecret (30 characters, Alibaba's length).
-func (k Keyring) Credentials(appID string, generation int) (accessKeyID, accessKeySecret string) {
-	accessKeyID = idPrefix + appID + "_" + k.idTag(appID)
-	raw := k.mac("access-key-secret", appID, strconv.Itoa(generation))
-	return accessKeyID, base64.RawURLEncoding.EncodeToString(raw)[:30]
-}
-
-// AppOf returns the app id of an AccessKeyId this keyring issued.
-func (k Keyring) AppOf(accessKeyID string) (string, bool) {
-	if len(accessKeyID) > 96 || !strings.HasPrefix(accessKeyID, idPrefix) {
-		return "", false
-	}
-	app, tag, ok := strings.Cut(accessKeyID[len(idPrefix):], "_")
-	if !ok || app == "" || len(app) > 32 {
-		return "", false
-	}
-	if !hmac.Equal([]byte(tag), []byte(k.idTag(app))) {
-		return "", false
-	}
-	return app, true
-}
+// AppOf returns the app id of an id this keyring issued.
+func (k Keyring) AppOf(id string) (string, bool) { return k.ring().AppOf(id) }
 
 // CredentialsView is what `faceprint app alibaba-credentials` shows: the
 // app's AccessKeyId/AccessKeySecret and its enabled plans, whose ids are the
